@@ -1,0 +1,193 @@
+"""``database(...)``: connect, hold the model set, and plan / sync the schema."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import sqlite_utils
+
+from . import history
+from .errors import ConfigurationError
+from .plan import Plan
+from .schemas import normalize_schemas
+from .spec import TableSpec
+from .sync import plan_for, sync
+from .table import Table, table_info
+from .transaction import write_transaction
+
+__all__ = ["DEFAULT_BUSY_TIMEOUT", "Database", "database"]
+
+#: Seconds to wait for another connection's write lock before giving up.
+DEFAULT_BUSY_TIMEOUT = 30.0
+
+SUPPORTED_DATABASES = ("sqlite",)
+
+ConnectionLike = (
+    str | os.PathLike[str] | Mapping[str, Any] | sqlite3.Connection | sqlite_utils.Database
+)
+
+
+def _connect(connection: ConnectionLike, busy_timeout: float) -> tuple[sqlite_utils.Database, bool]:
+    """Open (or adopt) a connection; the flag says whether we own it and must close it."""
+    if isinstance(connection, sqlite_utils.Database):
+        db, owned = connection, False
+    elif isinstance(connection, sqlite3.Connection):
+        db, owned = sqlite_utils.Database(connection), False
+    else:
+        if isinstance(connection, Mapping):
+            unknown = set(connection) - {"filename"}
+            if unknown or "filename" not in connection:
+                raise ConfigurationError(
+                    "connection dict must be {'filename': path} "
+                    f"(got keys {sorted(map(str, connection))})"
+                )
+            target = connection["filename"]
+        else:
+            target = connection
+        if not isinstance(target, (str, os.PathLike)):
+            raise ConfigurationError(
+                "connection must be a path, ':memory:', {'filename': path}, a sqlite3.Connection "
+                f"or a sqlite_utils.Database (got {type(connection).__name__})"
+            )
+        filename = os.fspath(target)
+        if filename != ":memory:":
+            parent = Path(filename).parent
+            if not parent.exists():
+                raise ConfigurationError(f"directory {str(parent)!r} for the database does not exist")
+        conn = sqlite3.connect(filename, timeout=busy_timeout)
+        db, owned = sqlite_utils.Database(conn), True
+    db.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    return db, owned
+
+
+class Database:
+    """A SQLite database bound to a set of table models.
+
+    Build it with :func:`database`. ``sqlite`` is the underlying ``sqlite_utils.Database`` and
+    ``conn`` its ``sqlite3.Connection``, for anything this class does not cover.
+    """
+
+    def __init__(
+        self,
+        *,
+        schemas: Any,
+        connection: ConnectionLike,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ) -> None:
+        self.models: dict[str, type[Table]] = normalize_schemas(schemas)
+        self.sqlite, self._owned = _connect(connection, busy_timeout)
+        self.conn: sqlite3.Connection = self.sqlite.conn
+        self._depth = 0
+
+    # -- schema -------------------------------------------------------------------------------
+
+    @property
+    def specs(self) -> list[TableSpec]:
+        """The :class:`TableSpec` of every model, in the order given."""
+        return [table_info(model).spec for model in self.models.values()]
+
+    def plan(self) -> Plan:
+        """Compare the live schema with the models; nothing is changed."""
+        return plan_for(self.sqlite, self.specs)
+
+    def sync(self) -> Plan:
+        """Apply the safe operations of :meth:`plan` in one transaction (see
+        :func:`hedystia_models.sync.sync`); returns the plan it applied."""
+        return sync(self.sqlite, self.specs)
+
+    def history(self) -> list[history.HistoryEntry]:
+        """Every row of ``__hedystia_migrations``, oldest first."""
+        return history.read_history(self.conn)
+
+    # -- SQL ----------------------------------------------------------------------------------
+
+    def raw(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one SQL statement with bound parameters; rows come back as dicts.
+
+        Outside a :meth:`transaction` block a write is committed at once.
+        """
+        cursor = self.conn.execute(sql, params if params is not None else ())
+        rows: list[dict[str, Any]] = []
+        if cursor.description is not None:
+            names = [d[0] for d in cursor.description]
+            rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+        if self._depth == 0 and self.conn.in_transaction:
+            self.conn.commit()
+        return rows
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """Group writes atomically: commit at the end of the block, roll back on error.
+
+        Nested blocks are savepoints. The write lock is taken at the start (``BEGIN
+        IMMEDIATE``), so a busy database is waited for rather than failing midway.
+        """
+        self._depth += 1
+        try:
+            with write_transaction(self.conn):
+                yield self
+        finally:
+            self._depth -= 1
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside a :meth:`transaction` block."""
+        return self._depth > 0
+
+    # -- lifetime -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection if this object opened it."""
+        if self._owned:
+            self.sqlite.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def database(
+    *,
+    schemas: Any,
+    database: str = "sqlite",
+    connection: ConnectionLike,
+    sync_schemas: bool = False,
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+) -> Database:
+    """Connect to SQLite with a set of table models.
+
+    :param schemas: a list of ``Table`` classes, a dict ``{name: model}``, or a module whose
+        ``Table`` subclasses are taken (``import app.schemas as schemas``).
+    :param database: the engine; only ``"sqlite"`` is supported.
+    :param connection: ``{"filename": path}``, a path, ``":memory:"``, or an open
+        ``sqlite3.Connection`` / ``sqlite_utils.Database``.
+    :param sync_schemas: run :meth:`Database.sync` now, so importing a module that builds its
+        database at import time leaves the file in sync.
+    :param busy_timeout: seconds to wait for another process's write lock.
+    """
+    if database not in SUPPORTED_DATABASES:
+        raise ConfigurationError(
+            f"database={database!r} is not supported; supported: {', '.join(SUPPORTED_DATABASES)}"
+        )
+    db = Database(schemas=schemas, connection=connection, busy_timeout=busy_timeout)
+    try:
+        if sync_schemas:
+            db.sync()
+    except BaseException:
+        db.close()
+        raise
+    return db

@@ -1,0 +1,187 @@
+"""Render :mod:`~hedystia_models.spec` values as SQLite DDL statements.
+
+Pure functions: spec in, SQL text out. Identifiers go through
+:func:`~hedystia_models.quoting.quote_identifier`; ``DEFAULT`` constants were rendered by
+:func:`~hedystia_models.quoting.sql_literal` when the spec was built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from .quoting import UNPARSED, parse_sql_literal
+from .quoting import quote_identifier as q
+from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
+
+__all__ = [
+    "add_column_sql",
+    "column_definition",
+    "create_index_sql",
+    "create_table_sql",
+    "drop_column_sql",
+    "drop_index_sql",
+    "drop_table_sql",
+    "index_name",
+    "is_rowid_alias",
+    "rebuild_table_sql",
+    "rename_column_sql",
+]
+
+
+def index_name(table: str, columns: Sequence[str], unique: bool = False) -> str:
+    """Default index name: ``<table>_<col>_<col>_index`` (``_unique`` for unique ones)."""
+    return "_".join([table, *columns, "unique" if unique else "index"])
+
+
+def is_rowid_alias(table: TableSpec, column: ColumnSpec) -> bool:
+    """True for an ``INTEGER PRIMARY KEY`` column, which SQLite makes an alias of the rowid."""
+    return column.type == "INTEGER" and table.primary_key == (column.name,)
+
+
+def _reference_sql(reference: Reference) -> str:
+    text = f"REFERENCES {q(reference.table)}({q(reference.column)})"
+    if reference.on_delete != "NO ACTION":
+        text += f" ON DELETE {reference.on_delete}"
+    if reference.on_update != "NO ACTION":
+        text += f" ON UPDATE {reference.on_update}"
+    return text
+
+
+def column_definition(column: ColumnSpec, *, single_primary_key: bool, rowid_alias: bool) -> str:
+    """The column definition as it appears in ``CREATE TABLE`` or ``ADD COLUMN``."""
+    parts = [q(column.name)]
+    if column.type:
+        parts.append(column.type)
+    if column.primary_key and single_primary_key:
+        parts.append("PRIMARY KEY")
+        if column.auto_increment:
+            parts.append("AUTOINCREMENT")
+    if column.not_null and not rowid_alias:
+        parts.append("NOT NULL")
+    if column.unique and not (column.primary_key and single_primary_key):
+        parts.append("UNIQUE")
+    if column.default_sql is not None:
+        parts.append(f"DEFAULT {_default_clause(column.default_sql)}")
+    if column.check is not None:
+        parts.append(f"CHECK ({column.check})")
+    if column.references is not None:
+        parts.append(_reference_sql(column.references))
+    return " ".join(parts)
+
+
+def _default_clause(default_sql: str) -> str:
+    """Defaults that are not a plain literal must be parenthesised to be valid DDL."""
+    text = default_sql.strip()
+    if parse_sql_literal(text) is not UNPARSED:
+        return text
+    if text.upper() in ("CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"):
+        return text
+    if text.startswith("(") and text.endswith(")"):
+        return text
+    return f"({text})"
+
+
+def _foreign_key_sql(fk: ForeignKeySpec) -> str:
+    text = "FOREIGN KEY ({}) REFERENCES {}({})".format(
+        ", ".join(q(c) for c in fk.columns),
+        q(fk.other_table),
+        ", ".join(q(c) for c in fk.other_columns),
+    )
+    if fk.on_delete != "NO ACTION":
+        text += f" ON DELETE {fk.on_delete}"
+    if fk.on_update != "NO ACTION":
+        text += f" ON UPDATE {fk.on_update}"
+    return text
+
+
+def _check_sql(check: CheckSpec) -> str:
+    prefix = f"CONSTRAINT {q(check.name)} " if check.name else ""
+    return f"{prefix}CHECK ({check.expression})"
+
+
+def create_table_sql(table: TableSpec, *, name: str | None = None) -> str:
+    """``CREATE TABLE`` for ``table`` (optionally under another ``name``, for rebuilds)."""
+    pk = table.primary_key
+    lines = [
+        column_definition(
+            column,
+            single_primary_key=len(pk) == 1,
+            rowid_alias=is_rowid_alias(table, column),
+        )
+        for column in table.columns
+    ]
+    if len(pk) > 1:
+        lines.append("PRIMARY KEY ({})".format(", ".join(q(c) for c in pk)))
+    lines.extend("UNIQUE ({})".format(", ".join(q(c) for c in u)) for u in table.unique_together)
+    lines.extend(_foreign_key_sql(fk) for fk in table.foreign_keys)
+    lines.extend(_check_sql(check) for check in table.checks)
+    body = ",\n    ".join(lines)
+    return f"CREATE TABLE {q(name or table.name)} (\n    {body}\n)"
+
+
+def create_index_sql(table: str, index: IndexSpec) -> str:
+    """``CREATE [UNIQUE] INDEX`` for ``index`` on ``table``."""
+    unique = "UNIQUE " if index.unique else ""
+    columns = ", ".join(q(c) for c in index.columns)
+    sql = f"CREATE {unique}INDEX {q(index.name)} ON {q(table)} ({columns})"
+    if index.where:
+        sql += f" WHERE {index.where}"
+    return sql
+
+
+def drop_index_sql(name: str) -> str:
+    """``DROP INDEX``."""
+    return f"DROP INDEX {q(name)}"
+
+
+def drop_table_sql(name: str) -> str:
+    """``DROP TABLE``."""
+    return f"DROP TABLE {q(name)}"
+
+
+def add_column_sql(table: str, column: ColumnSpec) -> str:
+    """``ALTER TABLE .. ADD COLUMN``; ``UNIQUE`` is left out (SQLite refuses it there) and
+    must be added as a unique index by the caller."""
+    definition = column_definition(
+        replace(column, unique=False), single_primary_key=False, rowid_alias=False
+    )
+    return f"ALTER TABLE {q(table)} ADD COLUMN {definition}"
+
+
+def drop_column_sql(table: str, column: str) -> str:
+    """``ALTER TABLE .. DROP COLUMN``."""
+    return f"ALTER TABLE {q(table)} DROP COLUMN {q(column)}"
+
+
+def rename_column_sql(table: str, old: str, new: str) -> str:
+    """``ALTER TABLE .. RENAME COLUMN``."""
+    return f"ALTER TABLE {q(table)} RENAME COLUMN {q(old)} TO {q(new)}"
+
+
+def rebuild_table_sql(
+    old: TableSpec, new: TableSpec, copy: Sequence[tuple[str, str]], *, temp_name: str
+) -> list[str]:
+    """SQLite's documented 12-step table rebuild, as statements.
+
+    ``copy`` pairs each new column with the old column (or SQL expression, already quoted)
+    whose values it takes. Indexes and triggers of ``new`` are recreated; the caller runs the
+    statements in a transaction with foreign-key enforcement off and checks
+    ``PRAGMA foreign_key_check`` before committing.
+    """
+    statements = [create_table_sql(new, name=temp_name)]
+    if copy:
+        targets = ", ".join(q(new_col) for new_col, _ in copy)
+        sources = ", ".join(source for _, source in copy)
+        statements.append(
+            f"INSERT INTO {q(temp_name)} ({targets}) SELECT {sources} FROM {q(old.name)}"
+        )
+    statements.append(drop_table_sql(old.name))
+    # Legacy mode renames without re-parsing views and triggers that name the (now dropped)
+    # old table; they are valid again once the rename completes.
+    statements.append("PRAGMA legacy_alter_table=ON")
+    statements.append(f"ALTER TABLE {q(temp_name)} RENAME TO {q(new.name)}")
+    statements.append("PRAGMA legacy_alter_table=OFF")
+    statements.extend(create_index_sql(new.name, index) for index in new.indexes)
+    statements.extend(new.triggers)
+    return statements

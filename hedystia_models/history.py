@@ -1,0 +1,140 @@
+"""The bookkeeping tables: ``__hedystia_migrations`` (one timeline of every schema change,
+sync and hand-written) and ``__hedystia_state`` (the fingerprint that lets an unchanged
+database skip introspection at start-up)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .quoting import quote_identifier
+
+__all__ = [
+    "HISTORY_TABLE",
+    "STATE_TABLE",
+    "HistoryEntry",
+    "ensure_tables",
+    "new_sync_name",
+    "read_history",
+    "read_state",
+    "record",
+    "write_state",
+]
+
+HISTORY_TABLE = "__hedystia_migrations"
+STATE_TABLE = "__hedystia_state"
+_HISTORY = quote_identifier(HISTORY_TABLE)
+_STATE = quote_identifier(STATE_TABLE)
+
+_CREATE_HISTORY = f"""CREATE TABLE IF NOT EXISTS {_HISTORY} (
+    "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+    "name" TEXT NOT NULL UNIQUE,
+    "kind" TEXT NOT NULL DEFAULT 'migration' CHECK ("kind" IN ('sync', 'migration')),
+    "executed_at" TEXT NOT NULL,
+    "checksum" TEXT,
+    "statements" TEXT NOT NULL DEFAULT '[]'
+)"""
+
+_CREATE_STATE = f"""CREATE TABLE IF NOT EXISTS {_STATE} (
+    "key" TEXT PRIMARY KEY,
+    "value" TEXT NOT NULL
+)"""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One row of ``__hedystia_migrations``."""
+
+    id: int
+    name: str
+    kind: str
+    executed_at: str
+    checksum: str | None
+    statements: tuple[str, ...]
+
+
+def now_utc() -> datetime:
+    """The current UTC time (one place, so tests can reason about it)."""
+    return datetime.now(timezone.utc)
+
+
+def new_sync_name(when: datetime | None = None) -> str:
+    """A unique name for a sync entry, such as ``sync_20261125T101500_ab12cd``."""
+    moment = when or now_utc()
+    return f"sync_{moment:%Y%m%dT%H%M%S}_{secrets.token_hex(3)}"
+
+
+def tables_exist(conn: sqlite3.Connection) -> bool:
+    """True when both bookkeeping tables exist."""
+    count = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+        (HISTORY_TABLE, STATE_TABLE),
+    ).fetchone()[0]
+    return bool(count == 2)
+
+
+def ensure_tables(conn: sqlite3.Connection) -> None:
+    """Create the bookkeeping tables if missing (call inside the caller's transaction)."""
+    conn.execute(_CREATE_HISTORY)
+    conn.execute(_CREATE_STATE)
+
+
+def record(
+    conn: sqlite3.Connection,
+    *,
+    name: str,
+    kind: str,
+    statements: list[str] | tuple[str, ...],
+    checksum: str | None = None,
+    executed_at: datetime | None = None,
+) -> None:
+    """Insert one history row (inside the caller's transaction)."""
+    conn.execute(
+        f'INSERT INTO {_HISTORY} (name, kind, executed_at, checksum, statements) '
+        "VALUES (?, ?, ?, ?, ?)",
+        (
+            name,
+            kind,
+            (executed_at or now_utc()).isoformat(timespec="microseconds"),
+            checksum,
+            json.dumps(list(statements)),
+        ),
+    )
+
+
+def read_history(conn: sqlite3.Connection) -> list[HistoryEntry]:
+    """Every history row, oldest first (empty when the table does not exist)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (HISTORY_TABLE,)
+    ).fetchone()
+    if not exists:
+        return []
+    rows = conn.execute(
+        f'SELECT id, name, kind, executed_at, checksum, statements FROM {_HISTORY} '
+        "ORDER BY id"
+    ).fetchall()
+    return [
+        HistoryEntry(row[0], row[1], row[2], row[3], row[4], tuple(json.loads(row[5] or "[]")))
+        for row in rows
+    ]
+
+
+def read_state(conn: sqlite3.Connection, key: str) -> str | None:
+    """A value of ``__hedystia_state`` (``None`` when missing or the table does not exist)."""
+    try:
+        row = conn.execute(f'SELECT value FROM {_STATE} WHERE key = ?', (key,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return None if row is None else str(row[0])
+
+
+def write_state(conn: sqlite3.Connection, key: str, value: str) -> None:
+    """Set a value of ``__hedystia_state`` (inside the caller's transaction)."""
+    conn.execute(
+        f'INSERT INTO {_STATE} (key, value) VALUES (?, ?) '
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

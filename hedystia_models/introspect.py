@@ -1,0 +1,187 @@
+"""Read the live SQLite schema into :mod:`~hedystia_models.spec` values, via sqlite-utils.
+
+sqlite-utils supplies the pragmas (``table_info``, ``index_list``, ``foreign_key_list``) and
+the parsers for what pragmas do not report (``CHECK`` and ``UNIQUE`` constraints,
+``AUTOINCREMENT``). This module only translates their answers into specs, so that a table
+created from a spec reads back as an equal spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+from sqlite_utils.create_table_parser import ParseError, parse_autoincrement, parse_uniques
+
+from .quoting import quote_identifier
+from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
+
+__all__ = ["INTERNAL_TABLES", "DatabaseState", "read_database", "read_table"]
+
+#: Tables this library or SQLite keeps for itself; never part of a model diff.
+INTERNAL_TABLES = frozenset({"__hedystia_migrations", "__hedystia_state"})
+
+
+@dataclass(frozen=True)
+class DatabaseState:
+    """What the differ needs to know about a live database.
+
+    ``tables`` maps table name to its spec; ``tables_with_rows`` names the tables holding at
+    least one row (which decides how a ``NOT NULL`` column without default can be added).
+    """
+
+    tables: dict[str, TableSpec]
+    tables_with_rows: frozenset[str]
+
+
+def _is_internal(name: str) -> bool:
+    return name in INTERNAL_TABLES or name.startswith("sqlite_")
+
+
+def user_table_names(db: sqlite_utils.Database) -> list[str]:
+    """Names of ordinary tables, without SQLite's and this library's own, FTS shadow tables
+    and virtual tables."""
+    rows = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    ).fetchall()
+    names = []
+    for name, sql in rows:
+        if _is_internal(name):
+            continue
+        if sql and sql.lstrip().upper().startswith("CREATE VIRTUAL"):
+            continue
+        names.append(name)
+    return names
+
+
+def read_database(db: sqlite_utils.Database) -> DatabaseState:
+    """Read every user table (see :func:`user_table_names`) and which of them hold rows."""
+    tables: dict[str, TableSpec] = {}
+    with_rows: set[str] = set()
+    for name in user_table_names(db):
+        tables[name] = read_table(db, name)
+        if db.execute(f"SELECT EXISTS (SELECT 1 FROM {quote_identifier(name)})").fetchone()[0]:
+            with_rows.add(name)
+    return DatabaseState(tables=tables, tables_with_rows=frozenset(with_rows))
+
+
+def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
+    """Read one table into a :class:`TableSpec`."""
+    table = db.table(name)
+    if not isinstance(table, sqlite_utils.db.Table):  # pragma: no cover - views are excluded
+        raise TypeError(f"{name!r} is not a table")
+    create_sql = table.schema
+    columns = table.columns
+    pk_columns = sorted((c for c in columns if c.is_pk), key=lambda c: c.is_pk)
+    pk_names = [c.name for c in pk_columns]
+    try:
+        autoincrement = parse_autoincrement(create_sql)
+        uniques = parse_uniques(create_sql)
+    except ParseError:  # pragma: no cover - SQLite accepted it, the parser did not
+        autoincrement, uniques = None, []
+    checks = table.checks
+
+    unique_columns: set[str] = set()
+    unique_together: list[tuple[str, ...]] = []
+    for unique in uniques:
+        names = tuple(c.name for c in unique.columns)
+        if len(names) == 1:
+            unique_columns.add(names[0].casefold())
+        else:
+            unique_together.append(names)
+
+    indexes: list[IndexSpec] = []
+    for index in table.indexes:
+        if index.origin == "c" and index.unique and len(index.columns) == 1 and not index.partial:
+            # A single-column unique index is how a UNIQUE column is added to an existing
+            # table; it reads back as the column's `unique` flag.
+            unique_columns.add(index.columns[0].casefold())
+            continue
+        if index.origin != "c":
+            continue  # implicit indexes of PRIMARY KEY / UNIQUE constraints
+        indexes.append(
+            IndexSpec(
+                name=index.name,
+                columns=tuple(index.columns),
+                unique=bool(index.unique),
+                where=_partial_where(db, index.name) if index.partial else None,
+            )
+        )
+
+    references: dict[str, Reference] = {}
+    compound: list[ForeignKeySpec] = []
+    for fk in table.foreign_keys:
+        if fk.is_compound:
+            compound.append(
+                ForeignKeySpec(
+                    columns=tuple(fk.columns),
+                    other_table=fk.other_table,
+                    other_columns=tuple(fk.other_columns),
+                    on_delete=fk.on_delete,
+                    on_update=fk.on_update,
+                )
+            )
+        else:
+            assert fk.column is not None
+            references[fk.column.casefold()] = Reference(
+                fk.other_table, fk.other_column or "rowid", fk.on_delete, fk.on_update
+            )
+
+    column_checks: dict[str, list[str]] = {}
+    table_checks: list[CheckSpec] = []
+    for check in checks:
+        if check.column and not check.name:
+            column_checks.setdefault(check.column.casefold(), []).append(check.check)
+        else:
+            table_checks.append(CheckSpec(check.check, check.name or None))
+
+    specs = []
+    for column in columns:
+        folded = column.name.casefold()
+        is_pk = bool(column.is_pk)
+        rowid_alias = is_pk and len(pk_names) == 1 and column.type.upper() == "INTEGER"
+        own_checks = column_checks.get(folded, [])
+        specs.append(
+            ColumnSpec(
+                name=column.name,
+                type=column.type,
+                primary_key=is_pk,
+                auto_increment=autoincrement is not None
+                and autoincrement.casefold() == folded,
+                not_null=bool(column.notnull) or rowid_alias,
+                unique=folded in unique_columns and not (is_pk and len(pk_names) == 1),
+                default_sql=column.default_value,
+                check=" AND ".join(f"({c})" for c in own_checks)
+                if len(own_checks) > 1
+                else (own_checks[0] if own_checks else None),
+                references=references.get(folded),
+            )
+        )
+    triggers = tuple(
+        sql
+        for (sql,) in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+            "AND sql IS NOT NULL ORDER BY name",
+            (name,),
+        ).fetchall()
+    )
+    return TableSpec(
+        name=name,
+        columns=tuple(specs),
+        indexes=tuple(sorted(indexes, key=lambda i: i.name)),
+        checks=tuple(table_checks),
+        foreign_keys=tuple(compound),
+        unique_together=tuple(unique_together),
+        triggers=triggers,
+    )
+
+
+def _partial_where(db: sqlite_utils.Database, index: str) -> str | None:
+    row = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (index,)
+    ).fetchone()
+    if not row or not row[0]:
+        return None
+    sql: str = row[0]
+    position = sql.upper().rfind(" WHERE ")
+    return sql[position + len(" WHERE ") :].strip() if position >= 0 else None

@@ -1,0 +1,112 @@
+"""The one place where identifiers and SQL literals are turned into SQL text.
+
+Values are always passed to SQLite as bound parameters. Two things cannot be parameters in
+SQLite and are rendered here instead:
+
+* identifiers (table, column, index names), always through :func:`quote_identifier`;
+* the constant of a ``DEFAULT`` clause in DDL, through :func:`sql_literal`, which only accepts
+  ``None``, ``int``, ``float``, ``str`` and ``bytes`` and renders them in SQLite's own literal
+  syntax (strings with doubled single quotes, blobs as ``X'..'``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+__all__ = ["parse_sql_literal", "quote_identifier", "sql_literal"]
+
+
+def quote_identifier(name: str) -> str:
+    """Quote ``name`` as an SQLite identifier: wrap in double quotes, double inner quotes.
+
+    >>> quote_identifier('order')
+    '"order"'
+    >>> print(quote_identifier('a "b" c'))
+    "a ""b"" c"
+    """
+    if "\x00" in name:
+        raise ValueError(f"identifier {name!r} contains a NUL character")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(value: object) -> str:
+    """Render a constant as an SQLite literal for a ``DEFAULT`` clause.
+
+    >>> sql_literal("it's")
+    "'it''s'"
+    >>> sql_literal(True), sql_literal(2.5), sql_literal(b"\\x01"), sql_literal(None)
+    ('1', '2.5', "X'01'", 'NULL')
+    """
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise ValueError(f"{value!r} cannot be written as an SQLite literal")
+        return repr(value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("a DEFAULT string cannot contain a NUL character")
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "X'" + bytes(value).hex().upper() + "'"
+    raise TypeError(f"{type(value).__name__} cannot be written as an SQLite literal")
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_BLOB = re.compile(r"^[xX]'([0-9a-fA-F]*)'$")
+
+
+class _Unparsed:
+    """Marker: the default is an expression, not a constant."""
+
+
+UNPARSED = _Unparsed()
+
+
+def parse_sql_literal(text: str) -> object:
+    """Parse the text of a ``DEFAULT`` clause (as ``PRAGMA table_info`` reports it).
+
+    Returns the Python constant for a literal, or :data:`UNPARSED` for an expression such as
+    ``CURRENT_TIMESTAMP`` or ``(random())``.
+    """
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1].strip()
+    upper = text.upper()
+    if upper == "NULL":
+        return None
+    if upper == "TRUE":
+        return 1
+    if upper == "FALSE":
+        return 0
+    if _NUMBER.match(text):
+        number = float(text)
+        if re.match(r"^[+-]?\d+$", text):
+            return int(text)
+        return number
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        quote = text[0]
+        inner = text[1:-1]
+        if inner.replace(quote * 2, "").count(quote) == 0:
+            return inner.replace(quote * 2, quote)
+    match = _BLOB.match(text)
+    if match:
+        return bytes.fromhex(match.group(1))
+    return UNPARSED
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0

@@ -1,0 +1,69 @@
+"""Normalize the ``schemas=`` argument of ``database()`` into named table models."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .errors import SchemaError
+from .table import Table, table_info
+
+__all__ = ["normalize_schemas"]
+
+
+def _is_table_model(value: object) -> bool:
+    return (
+        isinstance(value, type)
+        and issubclass(value, Table)
+        and value is not Table
+        and not value.__hedystia_abstract__
+    )
+
+
+def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
+    """Turn a list of models, a dict ``{name: model}`` or a module into ``{key: model}``.
+
+    Keys are table names for a list, the dict keys for a dict, and the attribute names for a
+    module (every ``Table`` subclass in the module's namespace, re-exported ones included, in
+    definition order; abstract bases and ``Table`` itself are skipped). Raises
+    :class:`SchemaError` when two models claim one table name.
+    """
+    pairs: list[tuple[str, type[Table]]] = []
+    if isinstance(schemas, types.ModuleType):
+        for name, value in vars(schemas).items():
+            if _is_table_model(value):
+                pairs.append((name, value))
+        if not pairs:
+            raise SchemaError(f"module {schemas.__name__!r} defines no Table models")
+    elif isinstance(schemas, Mapping):
+        for key, value in schemas.items():
+            if not _is_table_model(value):
+                raise SchemaError(f"schemas[{key!r}] is not a Table model: {value!r}")
+            pairs.append((str(key), value))
+    elif isinstance(schemas, Iterable) and not isinstance(schemas, (str, bytes)):
+        for value in schemas:
+            if not _is_table_model(value):
+                raise SchemaError(f"schemas contains something that is not a Table model: {value!r}")
+            pairs.append((table_info(value).name, value))
+    else:
+        raise SchemaError(
+            "schemas must be a list of Table models, a dict of them, or a module "
+            f"(got {type(schemas).__name__})"
+        )
+
+    result: dict[str, type[Table]] = {}
+    claimed: dict[str, type[Table]] = {}
+    for key, model in pairs:
+        if model in result.values():
+            continue  # the same class re-exported under another name
+        name = table_info(model).name
+        other = claimed.get(name.casefold())
+        if other is not None:
+            raise SchemaError(
+                f"models {other.__module__}.{other.__qualname__} and "
+                f"{model.__module__}.{model.__qualname__} both declare table {name!r}"
+            )
+        claimed[name.casefold()] = model
+        result[key] = model
+    return result

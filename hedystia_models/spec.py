@@ -1,0 +1,341 @@
+"""Pure, frozen descriptions of tables: the common language of every stage.
+
+Models are turned into :class:`TableSpec` values (:mod:`hedystia_models.table`), the live
+database is read into the same types (:mod:`hedystia_models.introspect`), and the differ
+compares the two (:mod:`hedystia_models.diff`). Nothing here touches a database.
+
+:class:`ColumnSpec` carries the facts of @hedystia/db's column dict (``name``, ``type``,
+``primary_key``, ``auto_increment``, ``not_null``, ``unique``, default) and converts to and from
+that dict shape with :meth:`ColumnSpec.from_dict` and :meth:`ColumnSpec.to_dict`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .quoting import UNPARSED, parse_sql_literal, sql_literal
+
+__all__ = [
+    "FK_ACTIONS",
+    "CheckSpec",
+    "ColumnSpec",
+    "ForeignKeySpec",
+    "IndexSpec",
+    "Reference",
+    "TableSpec",
+    "normalize_sql",
+    "normalize_type",
+]
+
+FK_ACTIONS = ("NO ACTION", "RESTRICT", "SET NULL", "SET DEFAULT", "CASCADE")
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_type(sql_type: str) -> str:
+    """Canonical spelling of a declared column type: upper case, single spaces."""
+    text = _SPACES.sub(" ", sql_type.strip()).upper()
+    return re.sub(r"\s*\(\s*", "(", re.sub(r"\s*\)", ")", re.sub(r"\s*,\s*", ",", text)))
+
+
+def normalize_sql(expression: str) -> str:
+    """Whitespace-insensitive form of an SQL expression, for comparisons only."""
+    text = _SPACES.sub(" ", expression.strip())
+    text = re.sub(r"\s*([(),=<>!+*/-])\s*", r"\1", text)
+    return text
+
+
+def _normalize_action(action: str | None, what: str) -> str:
+    text = _SPACES.sub(" ", (action or "NO ACTION").strip().replace("_", " ")).upper()
+    if text not in FK_ACTIONS:
+        raise ValueError(f"{what} must be one of {', '.join(FK_ACTIONS)} (got {action!r})")
+    return text
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A single-column foreign key: ``REFERENCES table(column)`` with its actions."""
+
+    table: str
+    column: str
+    on_delete: str = "NO ACTION"
+    on_update: str = "NO ACTION"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "on_delete", _normalize_action(self.on_delete, "on_delete"))
+        object.__setattr__(self, "on_update", _normalize_action(self.on_update, "on_update"))
+
+    def __str__(self) -> str:
+        text = f"{self.table}.{self.column}"
+        if self.on_delete != "NO ACTION":
+            text += f" ON DELETE {self.on_delete}"
+        if self.on_update != "NO ACTION":
+            text += f" ON UPDATE {self.on_update}"
+        return text
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column, as declared by a model or as found in the database.
+
+    ``default_sql`` is the text of the ``DEFAULT`` clause (``None`` for no default); use
+    :attr:`default_value` for the Python constant it denotes.
+    """
+
+    name: str
+    type: str
+    primary_key: bool = False
+    auto_increment: bool = False
+    not_null: bool = False
+    unique: bool = False
+    default_sql: str | None = None
+    check: str | None = None
+    references: Reference | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a column needs a non-empty name")
+        object.__setattr__(self, "type", normalize_type(self.type))
+        if self.auto_increment and not self.primary_key:
+            raise ValueError(f"column {self.name!r}: auto_increment needs primary_key")
+        if self.primary_key and not self.not_null:
+            object.__setattr__(self, "not_null", True)
+
+    @property
+    def default_value(self) -> object:
+        """The default as a Python constant (``None`` when there is none).
+
+        Raises ``ValueError`` when the default is an SQL expression rather than a constant.
+        """
+        if self.default_sql is None:
+            return None
+        value = parse_sql_literal(self.default_sql)
+        if value is UNPARSED:
+            raise ValueError(f"the default of {self.name!r} is an expression: {self.default_sql}")
+        return value
+
+    @property
+    def has_default(self) -> bool:
+        """True when the column has a ``DEFAULT`` other than ``NULL``."""
+        return self.default_sql is not None and parse_sql_literal(self.default_sql) is not None
+
+    def renamed(self, name: str) -> ColumnSpec:
+        """The same column under another name."""
+        return replace(self, name=name)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, name: str | None = None) -> ColumnSpec:
+        """Build a column from @hedystia/db's column dict.
+
+        Keys (snake_case or camelCase): ``name``, ``type``, ``primary_key``/``primaryKey``,
+        ``auto_increment``/``autoIncrement``, ``not_null``/``notNull``, ``unique``,
+        ``default_value``/``defaultValue`` (a constant) or ``default_sql`` (an SQL expression),
+        ``check``, and ``references`` (``"table.column"`` or a dict with ``table``, ``column``,
+        ``on_delete``, ``on_update``).
+        """
+        aliases = {
+            "primaryKey": "primary_key",
+            "autoIncrement": "auto_increment",
+            "notNull": "not_null",
+            "defaultValue": "default_value",
+            "defaultSql": "default_sql",
+            "onDelete": "on_delete",
+            "onUpdate": "on_update",
+        }
+        known = {
+            "name", "type", "primary_key", "auto_increment", "not_null", "unique",
+            "default_value", "default_sql", "check", "references", "length",
+        }
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            canonical = aliases.get(key, key)
+            if canonical not in known:
+                raise ValueError(f"unknown key {key!r} in column definition")
+            values[canonical] = value
+        column_name = name if name is not None else values.get("name")
+        if not column_name:
+            raise ValueError("a column definition needs a 'name'")
+        if values.get("name") not in (None, column_name):
+            raise ValueError(
+                f"column definition names {values['name']!r} but is added as {column_name!r}"
+            )
+        if "type" not in values:
+            raise ValueError(f"column {column_name!r} needs a 'type'")
+        sql_type = str(values["type"])
+        if values.get("length"):
+            sql_type = f"{sql_type}({int(values['length'])})"
+        default_sql = values.get("default_sql")
+        if "default_value" in values and values["default_value"] is not None:
+            if default_sql is not None:
+                raise ValueError(f"column {column_name!r}: give default_value or default_sql")
+            default_sql = sql_literal(values["default_value"])
+        references = values.get("references")
+        if isinstance(references, str):
+            references = Reference(*_split_reference(references))
+        elif isinstance(references, Mapping):
+            ref = {aliases.get(k, k): v for k, v in references.items()}
+            references = Reference(
+                ref["table"], ref["column"], ref.get("on_delete"), ref.get("on_update")
+            )
+        return cls(
+            name=column_name,
+            type=sql_type,
+            primary_key=bool(values.get("primary_key", False)),
+            auto_increment=bool(values.get("auto_increment", False)),
+            not_null=bool(values.get("not_null", False)),
+            unique=bool(values.get("unique", False)),
+            default_sql=default_sql,
+            check=values.get("check"),
+            references=references,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """This column in @hedystia/db's dict shape (snake_case keys)."""
+        data: dict[str, Any] = {
+            "name": self.name,
+            "type": self.type.lower(),
+            "primary_key": self.primary_key,
+            "auto_increment": self.auto_increment,
+            "not_null": self.not_null,
+            "unique": self.unique,
+        }
+        if self.default_sql is not None:
+            value = parse_sql_literal(self.default_sql)
+            if value is UNPARSED:
+                data["default_sql"] = self.default_sql
+            else:
+                data["default_value"] = value
+        else:
+            data["default_value"] = None
+        if self.check is not None:
+            data["check"] = self.check
+        if self.references is not None:
+            data["references"] = {
+                "table": self.references.table,
+                "column": self.references.column,
+                "on_delete": self.references.on_delete,
+                "on_update": self.references.on_update,
+            }
+        return data
+
+
+def _split_reference(text: str) -> tuple[str, str]:
+    table, dot, column = text.rpartition(".")
+    if not dot or not table or not column:
+        raise ValueError(f"a reference must look like 'table.column' (got {text!r})")
+    return table, column
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """A ``CREATE INDEX``: name, columns in order, uniqueness, optional partial ``WHERE``."""
+
+    name: str
+    columns: tuple[str, ...]
+    unique: bool = False
+    where: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        if not self.columns:
+            raise ValueError(f"index {self.name!r} needs at least one column")
+
+
+@dataclass(frozen=True)
+class ForeignKeySpec:
+    """A multi-column foreign key (single-column ones live on :class:`ColumnSpec`)."""
+
+    columns: tuple[str, ...]
+    other_table: str
+    other_columns: tuple[str, ...]
+    on_delete: str = "NO ACTION"
+    on_update: str = "NO ACTION"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "other_columns", tuple(self.other_columns))
+        object.__setattr__(self, "on_delete", _normalize_action(self.on_delete, "on_delete"))
+        object.__setattr__(self, "on_update", _normalize_action(self.on_update, "on_update"))
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A table-level ``CHECK`` constraint, optionally named."""
+
+    expression: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A whole table: columns in order plus table-level constraints and indexes.
+
+    ``triggers`` holds the SQL of triggers found in a live database; models never declare any,
+    and the differ ignores them. They are kept so a table rebuild can recreate them.
+    """
+
+    name: str
+    columns: tuple[ColumnSpec, ...]
+    indexes: tuple[IndexSpec, ...] = ()
+    checks: tuple[CheckSpec, ...] = ()
+    foreign_keys: tuple[ForeignKeySpec, ...] = ()
+    unique_together: tuple[tuple[str, ...], ...] = ()
+    triggers: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "indexes", tuple(self.indexes))
+        object.__setattr__(self, "checks", tuple(self.checks))
+        object.__setattr__(self, "foreign_keys", tuple(self.foreign_keys))
+        object.__setattr__(
+            self, "unique_together", tuple(tuple(u) for u in self.unique_together)
+        )
+        object.__setattr__(self, "triggers", tuple(self.triggers))
+        seen: set[str] = set()
+        for column in self.columns:
+            key = column.name.casefold()
+            if key in seen:
+                raise ValueError(f"table {self.name!r} has two columns named {column.name!r}")
+            seen.add(key)
+        auto = [c.name for c in self.columns if c.auto_increment]
+        if auto and len(self.primary_key) != 1:
+            raise ValueError(
+                f"table {self.name!r}: auto_increment column {auto[0]!r} must be the only "
+                "primary key column"
+            )
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        """Names of the primary key columns, in column order (empty: rowid table)."""
+        return tuple(c.name for c in self.columns if c.primary_key)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Names of all columns, in order."""
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> ColumnSpec:
+        """The column called ``name`` (matched case-insensitively, as SQLite does)."""
+        folded = name.casefold()
+        for column in self.columns:
+            if column.name.casefold() == folded:
+                return column
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+    def has_column(self, name: str) -> bool:
+        """True when the table has a column called ``name`` (case-insensitively)."""
+        folded = name.casefold()
+        return any(c.name.casefold() == folded for c in self.columns)
+
+    def with_column(self, column: ColumnSpec) -> TableSpec:
+        """A copy with ``column`` appended."""
+        return replace(self, columns=(*self.columns, column))
+
+    def foreign_key_targets(self) -> set[str]:
+        """Names of the tables this table references."""
+        targets = {c.references.table for c in self.columns if c.references is not None}
+        targets.update(fk.other_table for fk in self.foreign_keys)
+        return targets
