@@ -59,7 +59,9 @@ def _connect(connection: ConnectionLike, busy_timeout: float) -> tuple[sqlite_ut
         if filename != ":memory:":
             parent = Path(filename).parent
             if not parent.exists():
-                raise ConfigurationError(f"directory {str(parent)!r} for the database does not exist")
+                raise ConfigurationError(
+                    f"directory {str(parent)!r} for the database does not exist"
+                )
         conn = sqlite3.connect(filename, timeout=busy_timeout)
         db, owned = sqlite_utils.Database(conn), True
     db.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -108,7 +110,9 @@ class Database:
 
     # -- SQL ----------------------------------------------------------------------------------
 
-    def raw(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    def raw(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         """Run one SQL statement with bound parameters; rows come back as dicts.
 
         Outside a :meth:`transaction` block a write is committed at once.
@@ -117,7 +121,7 @@ class Database:
         rows: list[dict[str, Any]] = []
         if cursor.description is not None:
             names = [d[0] for d in cursor.description]
-            rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         if self._depth == 0 and self.conn.in_transaction:
             self.conn.commit()
         return rows

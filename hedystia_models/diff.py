@@ -78,9 +78,7 @@ def column_changes(desired: ColumnSpec, actual: ColumnSpec) -> list[str]:
     if desired.primary_key != actual.primary_key:
         changes.append("becomes primary key" if desired.primary_key else "no longer primary key")
     if desired.auto_increment != actual.auto_increment:
-        changes.append(
-            "gains AUTOINCREMENT" if desired.auto_increment else "loses AUTOINCREMENT"
-        )
+        changes.append("gains AUTOINCREMENT" if desired.auto_increment else "loses AUTOINCREMENT")
     if desired.unique != actual.unique:
         changes.append("becomes UNIQUE" if desired.unique else "no longer UNIQUE")
     if (desired.check and normalize_sql(desired.check)) != (

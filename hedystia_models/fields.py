@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 if TYPE_CHECKING:
     from .table import Table
@@ -72,8 +73,8 @@ class Column:
         return replace(self, **changes)
 
 
-def Field(  # noqa: N802 - mirrors pydantic.Field
-    default: Any = pydantic.fields.PydanticUndefined,
+def Field(
+    default: Any = PydanticUndefined,
     *,
     primary_key: bool = False,
     auto_increment: bool = False,

@@ -93,7 +93,7 @@ def record(
 ) -> None:
     """Insert one history row (inside the caller's transaction)."""
     conn.execute(
-        f'INSERT INTO {_HISTORY} (name, kind, executed_at, checksum, statements) '
+        f"INSERT INTO {_HISTORY} (name, kind, executed_at, checksum, statements) "
         "VALUES (?, ?, ?, ?, ?)",
         (
             name,
@@ -113,8 +113,7 @@ def read_history(conn: sqlite3.Connection) -> list[HistoryEntry]:
     if not exists:
         return []
     rows = conn.execute(
-        f'SELECT id, name, kind, executed_at, checksum, statements FROM {_HISTORY} '
-        "ORDER BY id"
+        f"SELECT id, name, kind, executed_at, checksum, statements FROM {_HISTORY} ORDER BY id"
     ).fetchall()
     return [
         HistoryEntry(row[0], row[1], row[2], row[3], row[4], tuple(json.loads(row[5] or "[]")))
@@ -125,7 +124,7 @@ def read_history(conn: sqlite3.Connection) -> list[HistoryEntry]:
 def read_state(conn: sqlite3.Connection, key: str) -> str | None:
     """A value of ``__hedystia_state`` (``None`` when missing or the table does not exist)."""
     try:
-        row = conn.execute(f'SELECT value FROM {_STATE} WHERE key = ?', (key,)).fetchone()
+        row = conn.execute(f"SELECT value FROM {_STATE} WHERE key = ?", (key,)).fetchone()
     except sqlite3.OperationalError:
         return None
     return None if row is None else str(row[0])
@@ -134,7 +133,7 @@ def read_state(conn: sqlite3.Connection, key: str) -> str | None:
 def write_state(conn: sqlite3.Connection, key: str, value: str) -> None:
     """Set a value of ``__hedystia_state`` (inside the caller's transaction)."""
     conn.execute(
-        f'INSERT INTO {_STATE} (key, value) VALUES (?, ?) '
+        f"INSERT INTO {_STATE} (key, value) VALUES (?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (key, value),
     )

@@ -146,8 +146,7 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
                 name=column.name,
                 type=column.type,
                 primary_key=is_pk,
-                auto_increment=autoincrement is not None
-                and autoincrement.casefold() == folded,
+                auto_increment=autoincrement is not None and autoincrement.casefold() == folded,
                 not_null=bool(column.notnull) or rowid_alias,
                 unique=folded in unique_columns and not (is_pk and len(pk_names) == 1),
                 default_sql=column.default_value,

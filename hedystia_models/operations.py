@@ -269,7 +269,10 @@ class AlterIndex(Operation):
 
     def reverse(self) -> Operation:
         return AlterIndex(
-            self.table, desired=self.actual, actual=self.desired, safety=self.safety,
+            self.table,
+            desired=self.actual,
+            actual=self.desired,
+            safety=self.safety,
             reason=self.reason,
         )
 

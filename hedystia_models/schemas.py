@@ -44,7 +44,9 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
     elif isinstance(schemas, Iterable) and not isinstance(schemas, (str, bytes)):
         for value in schemas:
             if not _is_table_model(value):
-                raise SchemaError(f"schemas contains something that is not a Table model: {value!r}")
+                raise SchemaError(
+                    f"schemas contains something that is not a Table model: {value!r}"
+                )
             pairs.append((table_info(value).name, value))
     else:
         raise SchemaError(

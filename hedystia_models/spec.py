@@ -146,8 +146,17 @@ class ColumnSpec:
             "onUpdate": "on_update",
         }
         known = {
-            "name", "type", "primary_key", "auto_increment", "not_null", "unique",
-            "default_value", "default_sql", "check", "references", "length",
+            "name",
+            "type",
+            "primary_key",
+            "auto_increment",
+            "not_null",
+            "unique",
+            "default_value",
+            "default_sql",
+            "check",
+            "references",
+            "length",
         }
         values: dict[str, Any] = {}
         for key, value in data.items():
@@ -178,7 +187,10 @@ class ColumnSpec:
         elif isinstance(references, Mapping):
             ref = {aliases.get(k, k): v for k, v in references.items()}
             references = Reference(
-                ref["table"], ref["column"], ref.get("on_delete"), ref.get("on_update")
+                ref["table"],
+                ref["column"],
+                ref.get("on_delete") or "NO ACTION",
+                ref.get("on_update") or "NO ACTION",
             )
         return cls(
             name=column_name,
@@ -290,9 +302,7 @@ class TableSpec:
         object.__setattr__(self, "indexes", tuple(self.indexes))
         object.__setattr__(self, "checks", tuple(self.checks))
         object.__setattr__(self, "foreign_keys", tuple(self.foreign_keys))
-        object.__setattr__(
-            self, "unique_together", tuple(tuple(u) for u in self.unique_together)
-        )
+        object.__setattr__(self, "unique_together", tuple(tuple(u) for u in self.unique_together))
         object.__setattr__(self, "triggers", tuple(self.triggers))
         seen: set[str] = set()
         for column in self.columns:

@@ -64,7 +64,9 @@ def _remember(conn: sqlite3.Connection, specs: Sequence[TableSpec]) -> None:
 def _raise_if_blocked(plan: Plan) -> None:
     if plan.blocked:
         reasons = "\n".join(f"  - {op.reason or op.describe()}" for op in plan.blocked)
-        raise SyncError(f"sync cannot bring the database up to date; nothing was applied:\n{reasons}")
+        raise SyncError(
+            f"sync cannot bring the database up to date; nothing was applied:\n{reasons}"
+        )
 
 
 def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec]) -> Plan:

@@ -238,7 +238,11 @@ def storage_for(annotation: Any, info: FieldInfo | None, where: str) -> Storage:
             f"use a foreign key, e.g. Field(references={annotation.__name__})"
         )
     is_typed_dict = typing.is_typeddict(annotation)
-    if is_model or is_typed_dict or (isinstance(origin, type) and issubclass(origin, _JSON_ORIGINS)):
+    if (
+        is_model
+        or is_typed_dict
+        or (isinstance(origin, type) and issubclass(origin, _JSON_ORIGINS))
+    ):
         if origin in (str, bytes):  # pragma: no cover - handled above
             raise SchemaError(f"{where}: unexpected sequence type {annotation!r}")
         return Storage("json", "TEXT", nullable, None, _json_codec(annotation), _decode_json)
