@@ -8,13 +8,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
 from . import history
 from .errors import ConfigurationError
 from .plan import Plan
+from .repository import Repository
 from .schemas import normalize_schemas
 from .spec import TableSpec
 from .sync import plan_for, sync
@@ -27,6 +28,8 @@ __all__ = ["DEFAULT_BUSY_TIMEOUT", "Database", "database"]
 DEFAULT_BUSY_TIMEOUT = 30.0
 
 SUPPORTED_DATABASES = ("sqlite",)
+
+M = TypeVar("M", bound=Table)
 
 ConnectionLike = (
     str | os.PathLike[str] | Mapping[str, Any] | sqlite3.Connection | sqlite_utils.Database
@@ -87,6 +90,46 @@ class Database:
         self.sqlite, self._owned = _connect(connection, busy_timeout)
         self.conn: sqlite3.Connection = self.sqlite.conn
         self._depth = 0
+        self._repositories: dict[type[Table], Repository[Any]] = {}
+
+    # -- rows ---------------------------------------------------------------------------------
+
+    def table(self, model: type[M]) -> Repository[M]:
+        """The typed :class:`~hedystia_models.repository.Repository` of ``model``."""
+        repository = self._repositories.get(model)
+        if repository is None:
+            if model not in self.models.values():
+                raise KeyError(
+                    f"{getattr(model, '__name__', model)!r} is not one of this database's models"
+                )
+            repository = Repository(self, model)
+            self._repositories[model] = repository
+        return repository
+
+    def __getitem__(self, name: str) -> Repository[Any]:
+        """The repository for a table name or a schemas key: ``db["users"]``."""
+        model = self.models.get(name)
+        if model is None:
+            folded = name.casefold()
+            model = next(
+                (m for m in self.models.values() if table_info(m).name.casefold() == folded),
+                None,
+            )
+        if model is None:
+            known = ", ".join(
+                sorted({*self.models, *(table_info(m).name for m in self.models.values())})
+            )
+            raise KeyError(f"no table or schema named {name!r} (known: {known})")
+        return self.table(model)
+
+    def __getattr__(self, name: str) -> Repository[Any]:
+        """The repository for a table name or a schemas key: ``db.users``."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(str(exc)) from None
 
     # -- schema -------------------------------------------------------------------------------
 

@@ -25,3 +25,19 @@ class SyncError(HedystiaError):
 
 class MigrationError(HedystiaError):
     """A hand-written migration failed, or the migration set is inconsistent."""
+
+
+class RowError(HedystiaError):
+    """One or more rows were rejected; nothing was written.
+
+    ``problems`` lists ``(row_index, field, message)`` triples (``row_index`` is ``None`` for a
+    single-row call, ``field`` is ``None`` for a constraint that is not about one field).
+    """
+
+    def __init__(self, message: str, problems: list[tuple[int | None, str | None, str]]):
+        super().__init__(message)
+        self.problems = problems
+
+
+class QueryError(HedystiaError):
+    """A ``where``/``order_by`` argument names an unknown field or uses an unknown operator."""

@@ -48,7 +48,8 @@ __all__ = ["Storage", "storage_for"]
 Codec = Callable[[Any], Any]
 
 
-def _identity(value: Any) -> Any:
+def identity(value: Any) -> Any:
+    """The codec of types sqlite3 stores as they are."""
     return value
 
 
@@ -122,10 +123,10 @@ def _encode_bool(value: Any) -> int:
 _SIMPLE: dict[type, tuple[str, str, Codec, Codec]] = {
     # kind, declared type, encode, decode
     bool: ("boolean", "BOOLEAN", _encode_bool, _decode_bool),
-    int: ("integer", "INTEGER", _identity, _identity),
-    float: ("real", "REAL", _identity, _identity),
-    str: ("text", "TEXT", _identity, _identity),
-    bytes: ("blob", "BLOB", _identity, _identity),
+    int: ("integer", "INTEGER", identity, identity),
+    float: ("real", "REAL", identity, identity),
+    str: ("text", "TEXT", identity, identity),
+    bytes: ("blob", "BLOB", identity, identity),
     Decimal: ("decimal", "TEXT", _encode_str, _decode_decimal),
     datetime: ("datetime", "DATETIME", _encode_datetime, _decode_datetime),
     date: ("date", "DATE", _encode_isoformat, _decode_date),
@@ -218,8 +219,8 @@ def storage_for(annotation: Any, info: FieldInfo | None, where: str) -> Storage:
     if typing.get_origin(annotation) is Literal:
         values = list(typing.get_args(annotation))
         kind, sql_type = _choices_storage(values, "literal", where)
-        encode: Codec = _encode_bool if sql_type == "BOOLEAN" else _identity
-        decode: Codec = _decode_bool if sql_type == "BOOLEAN" else _identity
+        encode: Codec = _encode_bool if sql_type == "BOOLEAN" else identity
+        decode: Codec = _decode_bool if sql_type == "BOOLEAN" else identity
         return Storage(kind, sql_type, nullable, tuple(values), encode, decode)
 
     if isinstance(annotation, type) and annotation in _SIMPLE:

@@ -1,0 +1,490 @@
+"""Typed repositories: writes validated by the Pydantic model, reads returned as instances.
+
+``db.table(User)`` (or ``db.users`` / ``db["users"]``) gives a :class:`Repository`. Values are
+converted by each field's codec (:mod:`hedystia_models.typemap`) and always bound as
+parameters; ``where`` dicts are compiled by :func:`compile_where`.
+"""
+
+from __future__ import annotations
+
+import operator
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+
+import pydantic
+
+from .errors import QueryError, RowError
+from .quoting import quote_identifier as q
+from .table import FieldMapping, Table, TableInfo, table_info
+from .typemap import identity
+
+if TYPE_CHECKING:
+    from .database import Database
+
+__all__ = ["OPERATORS", "Repository", "compile_where"]
+
+M = TypeVar("M", bound=Table)
+
+#: Operators accepted in ``where`` dicts, e.g. ``{"age": {"gte": 18}}``.
+OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "like", "in", "not_in", "is_null")
+_COMPARISONS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+Where = Mapping[str, Any]
+OrderBy = str | Sequence[str]
+
+
+def _encode(mapping: FieldMapping, value: Any) -> Any:
+    return None if value is None else mapping.storage.encode(value)
+
+
+def compile_where(info: TableInfo, where: Where | None) -> tuple[str, list[Any]]:
+    """Compile a ``where`` dict into an SQL condition and its parameters.
+
+    Keys are field or column names; ``"and"`` / ``"or"`` take a list of dicts. Values are
+    encoded like stored values (a datetime compares as its stored ISO text, an Enum as its
+    value) and always bound as parameters.
+    """
+    if not where:
+        return "1", []
+    if not isinstance(where, Mapping):
+        raise QueryError(f"table {info.name!r}: where must be a dict (got {type(where).__name__})")
+    parts: list[str] = []
+    params: list[Any] = []
+    for key, value in where.items():
+        if key in ("and", "or"):
+            if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+                raise QueryError(f"table {info.name!r}: {key!r} takes a list of where dicts")
+            subs = [compile_where(info, sub) for sub in value]
+            if not subs:
+                parts.append("1" if key == "and" else "0")
+                continue
+            joiner = " AND " if key == "and" else " OR "
+            parts.append("(" + joiner.join(f"({sql})" for sql, _ in subs) + ")")
+            for _, sub_params in subs:
+                params.extend(sub_params)
+            continue
+        mapping = info.column_for(key)
+        if mapping is None:
+            known = ", ".join(m.field for m in info.fields)
+            raise QueryError(
+                f"table {info.name!r} has no field or column {key!r} (fields: {known})"
+            )
+        column = q(mapping.column)
+        if isinstance(value, Mapping):
+            for op, operand in value.items():
+                sql, op_params = _condition(info, mapping, column, op, operand)
+                parts.append(sql)
+                params.extend(op_params)
+        else:
+            sql, op_params = _condition(info, mapping, column, "eq", value)
+            parts.append(sql)
+            params.extend(op_params)
+    return " AND ".join(parts) if parts else "1", params
+
+
+def _condition(
+    info: TableInfo, mapping: FieldMapping, column: str, op: str, operand: Any
+) -> tuple[str, list[Any]]:
+    if op == "eq":
+        if operand is None:
+            return f"{column} IS NULL", []
+        return f"{column} = ?", [_encode(mapping, operand)]
+    if op == "ne":
+        if operand is None:
+            return f"{column} IS NOT NULL", []
+        return f"{column} IS NOT ?", [_encode(mapping, operand)]
+    if op in _COMPARISONS:
+        return f"{column} {_COMPARISONS[op]} ?", [_encode(mapping, operand)]
+    if op == "like":
+        return f"{column} LIKE ?", [operand]
+    if op in ("in", "not_in"):
+        if isinstance(operand, (str, bytes)) or not isinstance(operand, Iterable):
+            raise QueryError(f"table {info.name!r}: {op!r} on {mapping.field!r} takes a list")
+        values = [_encode(mapping, v) for v in operand]
+        if not values:
+            return ("0" if op == "in" else "1"), []
+        marks = ", ".join("?" * len(values))
+        return f"{column} {'IN' if op == 'in' else 'NOT IN'} ({marks})", values
+    if op == "is_null":
+        return f"{column} IS {'' if operand else 'NOT '}NULL", []
+    raise QueryError(
+        f"table {info.name!r}: unknown operator {op!r} on {mapping.field!r} "
+        f"(operators: {', '.join(OPERATORS)})"
+    )
+
+
+def _problems_from(
+    exc: pydantic.ValidationError, batch: bool
+) -> list[tuple[int | None, str | None, str]]:
+    problems: list[tuple[int | None, str | None, str]] = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        index = loc.pop(0) if batch and loc and isinstance(loc[0], int) else None
+        field = ".".join(str(part) for part in loc) or None
+        problems.append((index if isinstance(index, int) else None, field, error["msg"]))
+    return problems
+
+
+def _describe(table: str, problems: list[tuple[int | None, str | None, str]]) -> str:
+    lines = []
+    for index, field, message in problems:
+        where = f"row {index}" if index is not None else "row"
+        if field:
+            where += f", field {field!r}"
+        lines.append(f"  {where}: {message}")
+    return f"table {table!r}: {len(problems)} invalid value(s), nothing was written:\n" + "\n".join(
+        lines
+    )
+
+
+class Repository(Generic[M]):
+    """Validated access to one table. Get one with ``db.table(Model)``."""
+
+    def __init__(self, db: Database, model: type[M]) -> None:
+        self.db = db
+        self.model = model
+        self.info = table_info(model)
+        fields = self.info.fields
+        self._table = q(self.info.name)
+        self._columns = [m.column for m in fields]
+        self._select = ", ".join(q(c) for c in self._columns)
+        self._list_adapter: pydantic.TypeAdapter[list[M]] = pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
+        names = [m.field for m in fields]
+        self._getter: Callable[[dict[str, Any]], Any] = operator.itemgetter(*names)
+        self._single = len(names) == 1
+        self._encoders = [
+            (i, m.storage.encode) for i, m in enumerate(fields) if m.storage.encode is not identity
+        ]
+        self._decoders = [
+            (i, m.storage.decode) for i, m in enumerate(fields) if m.storage.decode is not identity
+        ]
+        self._keys = [self._validation_key(m.field) for m in fields]
+        spec = self.info.spec
+        pk = spec.primary_key
+        self._pk_columns = pk
+        self._pk_fields = tuple(
+            next(m.field for m in fields if m.column == column) for column in pk
+        )
+        rowid_alias = len(pk) == 1 and spec.column(pk[0]).type == "INTEGER"
+        self._rowid_index = self._columns.index(pk[0]) if rowid_alias else None
+        self._field_adapters: dict[str, pydantic.TypeAdapter[Any]] = {}
+
+    def _validation_key(self, field: str) -> str:
+        info = self.model.model_fields[field]
+        alias = info.validation_alias if isinstance(info.validation_alias, str) else info.alias
+        populate_by_name = bool(self.model.model_config.get("populate_by_name"))
+        return alias if alias and not populate_by_name else field
+
+    # -- conversion ---------------------------------------------------------------------------
+
+    def _encode_rows(self, objects: Sequence[M]) -> list[list[Any]]:
+        getter, single, encoders = self._getter, self._single, self._encoders
+        rows: list[list[Any]] = []
+        for obj in objects:
+            values = getter(obj.__dict__)
+            row = [values] if single else list(values)
+            for index, encode in encoders:
+                value = row[index]
+                if value is not None:
+                    row[index] = encode(value)
+            rows.append(row)
+        return rows
+
+    def _from_row(self, row: Sequence[Any]) -> M:
+        values = list(row)
+        for index, decode in self._decoders:
+            value = values[index]
+            if value is not None:
+                values[index] = decode(value)
+        return self.model.model_validate(dict(zip(self._keys, values, strict=True)))
+
+    def _from_rows(self, rows: Iterable[Sequence[Any]]) -> list[M]:
+        return [self._from_row(row) for row in rows]
+
+    def _validate(self, rows: Sequence[Any]) -> list[M]:
+        try:
+            return self._list_adapter.validate_python(list(rows))
+        except pydantic.ValidationError as exc:
+            problems = _problems_from(exc, batch=True)
+            raise RowError(_describe(self.info.name, problems), problems) from exc
+
+    def _insert_sql(self, columns: Sequence[str]) -> str:
+        names = ", ".join(q(c) for c in columns)
+        marks = ", ".join("?" * len(columns))
+        return f"INSERT INTO {self._table} ({names}) VALUES ({marks})"
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def insert(self, row: M | Mapping[str, Any]) -> M:
+        """Validate and insert one row; return it as stored (generated key and SQL defaults
+        filled in). Raises :class:`RowError` when the row is invalid or breaks a constraint."""
+        (obj,) = self._validate([row])
+        (values,) = self._encode_rows([obj])
+        with self.db.transaction():
+            try:
+                if self._rowid_index is None:
+                    cursor = self.db.conn.execute(self._insert_sql(self._columns), values)
+                    rowid = cursor.lastrowid
+                else:
+                    rowid = self._insert_row(values, self._rowid_index)
+            except sqlite3.IntegrityError as exc:
+                raise RowError(
+                    f"table {self.info.name!r}: row violates a constraint, nothing was written: "
+                    f"{exc}",
+                    [(None, None, str(exc))],
+                ) from exc
+            stored = self.db.conn.execute(
+                f"SELECT {self._select} FROM {self._table} WHERE rowid = ?", (rowid,)
+            ).fetchone()
+        return self._from_row(stored)
+
+    def insert_many(self, rows: Iterable[M | Mapping[str, Any]]) -> list[M]:
+        """Validate every row, then insert all of them in one transaction.
+
+        If any row is invalid, one :class:`RowError` lists each bad row's index, field and
+        message, and nothing is written. A constraint failure rolls the whole batch back and
+        the error names the offending row's index.
+        """
+        objects = self._validate(list(rows))
+        if not objects:
+            return []
+        pk_index = self._rowid_index
+        missing = (
+            [obj.__dict__[self._pk_fields[0]] is None for obj in objects]
+            if pk_index is not None
+            else []
+        )
+        encoded = self._encode_rows(objects)
+        try:
+            with self.db.transaction():
+                if pk_index is None or not any(missing):
+                    self.db.conn.executemany(self._insert_sql(self._columns), encoded)
+                    return objects
+                generated = (
+                    self._insert_generating_keys(encoded, pk_index) if all(missing) else None
+                )
+                keys: Sequence[Any] = (
+                    generated
+                    if generated is not None
+                    else self._insert_one_by_one(encoded, pk_index)
+                )
+        except sqlite3.IntegrityError as exc:
+            raise self._constraint_error(encoded, exc) from exc
+        field = self._pk_fields[0]
+        for obj, key in zip(objects, keys, strict=True):
+            obj.__dict__[field] = key
+        return objects
+
+    def _without(self, row: list[Any], index: int) -> list[Any]:
+        return row[:index] + row[index + 1 :]
+
+    def _insert_generating_keys(self, encoded: list[list[Any]], pk_index: int) -> range | None:
+        """Insert rows that all let SQLite choose the key, with one ``executemany``.
+
+        SQLite gives each new row ``max(rowid) + 1`` while the table is below the top of the
+        rowid range, and we hold the write lock, so the keys are consecutive. Returns ``None``
+        (nothing inserted) when the table is near the top of the range.
+        """
+        conn = self.db.conn
+        (highest,) = conn.execute(f"SELECT max(rowid) FROM {self._table}").fetchone()
+        if highest is not None and highest > 2**63 - 1 - len(encoded):
+            return None
+        columns = self._without(list(self._columns), pk_index)
+        conn.executemany(
+            self._insert_sql(columns), [self._without(row, pk_index) for row in encoded]
+        )
+        (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
+        return range(last - len(encoded) + 1, last + 1)
+
+    def _insert_row(self, row: list[Any], pk_index: int | None) -> int | None:
+        """Insert one encoded row; return the rowid SQLite chose when the key was missing."""
+        if pk_index is not None and row[pk_index] is None:
+            columns = self._without(list(self._columns), pk_index)
+            cursor = self.db.conn.execute(self._insert_sql(columns), self._without(row, pk_index))
+            return cursor.lastrowid
+        self.db.conn.execute(self._insert_sql(self._columns), row)
+        return row[pk_index] if pk_index is not None else None
+
+    def _insert_one_by_one(self, encoded: list[list[Any]], pk_index: int) -> list[Any]:
+        return [self._insert_row(row, pk_index) for row in encoded]
+
+    def _constraint_error(self, encoded: list[list[Any]], failure: sqlite3.Error) -> RowError:
+        """Name the row that broke a constraint by replaying the batch in a transaction that
+        is always rolled back."""
+        offender: int | None = None
+        message = str(failure)
+
+        class _Undo(Exception):
+            pass
+
+        try:
+            with self.db.transaction():
+                for index, row in enumerate(encoded):
+                    try:
+                        self._insert_row(row, self._rowid_index)
+                    except sqlite3.IntegrityError as exc:
+                        offender, message = index, str(exc)
+                        break
+                raise _Undo
+        except _Undo:
+            pass
+        where = f"row {offender}" if offender is not None else "a row"
+        return RowError(
+            f"table {self.info.name!r}: {where} violates a constraint ({message}); "
+            "the whole batch was rolled back",
+            [(offender, None, message)],
+        )
+
+    def _validate_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate a partial row against the field types; keys become column names."""
+        values: dict[str, Any] = {}
+        problems: list[tuple[int | None, str | None, str]] = []
+        for key, value in data.items():
+            mapping = self.info.column_for(key)
+            if mapping is None:
+                raise QueryError(f"table {self.info.name!r} has no field or column {key!r}")
+            adapter = self._field_adapters.get(mapping.field)
+            if adapter is None:
+                field_info = self.model.model_fields[mapping.field]
+                adapter = pydantic.TypeAdapter(
+                    _annotated(field_info.annotation, field_info.metadata)
+                )
+                self._field_adapters[mapping.field] = adapter
+            try:
+                validated = adapter.validate_python(value)
+            except pydantic.ValidationError as exc:
+                for error in exc.errors():
+                    problems.append((None, mapping.field, error["msg"]))
+                continue
+            values[mapping.column] = _encode(mapping, validated)
+        if problems:
+            raise RowError(_describe(self.info.name, problems), problems)
+        return values
+
+    def update(self, *, where: Where, data: Mapping[str, Any]) -> list[M]:
+        """Set ``data`` (validated against the field types) on every row matching ``where``;
+        return the updated rows. ``where={}`` updates every row."""
+        values = self._validate_data(data)
+        if not values:
+            return self.find(where=where)
+        condition, params = compile_where(self.info, where)
+        assignments = ", ".join(f"{q(c)} = ?" for c in values)
+        sql = f"UPDATE {self._table} SET {assignments} WHERE {condition} RETURNING {self._select}"
+        with self.db.transaction():
+            try:
+                rows = self.db.conn.execute(sql, [*values.values(), *params]).fetchall()
+            except sqlite3.IntegrityError as exc:
+                raise RowError(
+                    f"table {self.info.name!r}: update violates a constraint, nothing was "
+                    f"written: {exc}",
+                    [(None, None, str(exc))],
+                ) from exc
+            try:
+                return self._from_rows(rows)
+            except pydantic.ValidationError as exc:
+                problems = _problems_from(exc, batch=False)
+                raise RowError(_describe(self.info.name, problems), problems) from exc
+
+    def delete(self, *, where: Where) -> int:
+        """Delete the rows matching ``where``; return how many. ``where={}`` deletes all."""
+        condition, params = compile_where(self.info, where)
+        with self.db.transaction():
+            cursor = self.db.conn.execute(f"DELETE FROM {self._table} WHERE {condition}", params)
+        return int(cursor.rowcount)
+
+    def upsert(
+        self, *, where: Where, create: M | Mapping[str, Any], update: Mapping[str, Any]
+    ) -> M:
+        """Update the first row matching ``where`` with ``update``, or insert ``create`` when
+        none matches; return the resulting row. Runs in one transaction."""
+        with self.db.transaction():
+            existing = self.find_first(where=where)
+            if existing is None:
+                return self.insert(create)
+            if not self._pk_fields:
+                raise QueryError(f"table {self.info.name!r} has no primary key to upsert by")
+            key = {field: getattr(existing, field) for field in self._pk_fields}
+            updated = self.update(where=key, data=update)
+            return updated[0] if updated else existing
+
+    def truncate(self) -> int:
+        """Delete every row; return how many were deleted."""
+        return self.delete(where={})
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def _order_sql(self, order_by: OrderBy | None) -> str:
+        if order_by is None:
+            return ""
+        items = [order_by] if isinstance(order_by, str) else list(order_by)
+        parts = []
+        for item in items:
+            descending = item.startswith("-")
+            name = item[1:] if descending else item
+            mapping = self.info.column_for(name)
+            if mapping is None:
+                raise QueryError(
+                    f"table {self.info.name!r}: cannot order by unknown field {name!r}"
+                )
+            parts.append(f"{q(mapping.column)} {'DESC' if descending else 'ASC'}")
+        return " ORDER BY " + ", ".join(parts) if parts else ""
+
+    def find(
+        self,
+        where: Where | None = None,
+        order_by: OrderBy | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[M]:
+        """Rows matching ``where``, as model instances."""
+        condition, params = compile_where(self.info, where)
+        sql = f"SELECT {self._select} FROM {self._table} WHERE {condition}"
+        sql += self._order_sql(order_by)
+        if limit is not None or offset is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params = [*params, -1 if limit is None else int(limit), int(offset or 0)]
+        return self._from_rows(self.db.conn.execute(sql, params).fetchall())
+
+    def find_first(self, where: Where | None = None, order_by: OrderBy | None = None) -> M | None:
+        """The first row matching ``where`` (in ``order_by`` order), or ``None``."""
+        rows = self.find(where=where, order_by=order_by, limit=1)
+        return rows[0] if rows else None
+
+    def get(self, pk: Any) -> M | None:
+        """The row with primary key ``pk`` (a tuple for a composite key), or ``None``."""
+        if not self._pk_fields:
+            raise QueryError(f"table {self.info.name!r} has no primary key")
+        values = pk if isinstance(pk, tuple) else (pk,)
+        if len(values) != len(self._pk_fields):
+            raise QueryError(
+                f"table {self.info.name!r}: primary key has {len(self._pk_fields)} column(s), "
+                f"got {len(values)} value(s)"
+            )
+        return self.find_first(where=dict(zip(self._pk_fields, values, strict=True)))
+
+    def count(self, where: Where | None = None) -> int:
+        """How many rows match ``where``."""
+        condition, params = compile_where(self.info, where)
+        (n,) = self.db.conn.execute(
+            f"SELECT count(*) FROM {self._table} WHERE {condition}", params
+        ).fetchone()
+        return int(n)
+
+    def exists(self, where: Where | None = None) -> bool:
+        """True when at least one row matches ``where``."""
+        condition, params = compile_where(self.info, where)
+        (found,) = self.db.conn.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {self._table} WHERE {condition})", params
+        ).fetchone()
+        return bool(found)
+
+    def __repr__(self) -> str:
+        return f"<Repository {self.info.name} ({self.model.__name__})>"
+
+
+def _annotated(annotation: Any, metadata: list[Any]) -> Any:
+    """``Annotated[annotation, *metadata]`` (the bare annotation when there is no metadata)."""
+    if not metadata:
+        return annotation
+    return Annotated.__class_getitem__((annotation, *metadata))  # type: ignore[attr-defined]
