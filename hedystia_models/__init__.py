@@ -5,8 +5,10 @@ from __future__ import annotations
 from .database import Database, database
 from .errors import ConfigurationError, HedystiaError, MigrationError, SchemaError, SyncError
 from .fields import Column, ColumnRef, Field, utcnow
+from .migrations import MigrationDefinition, MigrationStatus, migration
 from .operations import Operation, Safety
 from .plan import Plan
+from .repository import Repository
 from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 from .table import Index, Table
 
@@ -22,16 +24,20 @@ __all__ = [
     "HedystiaError",
     "Index",
     "IndexSpec",
+    "MigrationDefinition",
     "MigrationError",
+    "MigrationStatus",
     "Operation",
     "Plan",
     "Reference",
+    "Repository",
     "Safety",
     "SchemaError",
     "SyncError",
     "Table",
     "TableSpec",
     "database",
+    "migration",
     "utcnow",
 ]
 

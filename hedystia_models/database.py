@@ -14,6 +14,7 @@ import sqlite_utils
 
 from . import history
 from .errors import ConfigurationError
+from .migrations import MigrationDefinition, MigrationStatus, Migrator, load_migrations
 from .plan import Plan
 from .repository import Repository
 from .schemas import normalize_schemas
@@ -85,8 +86,10 @@ class Database:
         schemas: Any,
         connection: ConnectionLike,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        migrations: Any = None,
     ) -> None:
         self.models: dict[str, type[Table]] = normalize_schemas(schemas)
+        self.migrations: list[MigrationDefinition] = load_migrations(migrations)
         self.sqlite, self._owned = _connect(connection, busy_timeout)
         self.conn: sqlite3.Connection = self.sqlite.conn
         self._depth = 0
@@ -146,6 +149,26 @@ class Database:
         """Apply the safe operations of :meth:`plan` in one transaction (see
         :func:`hedystia_models.sync.sync`); returns the plan it applied."""
         return sync(self.sqlite, self.specs)
+
+    # -- migrations ---------------------------------------------------------------------------
+
+    @property
+    def migrator(self) -> Migrator:
+        """The :class:`~hedystia_models.migrations.Migrator` for this database's migrations."""
+        return Migrator(self.sqlite, self.migrations)
+
+    def migrate_up(self) -> list[str]:
+        """Apply pending migrations in order; return their names."""
+        return self.migrator.up()
+
+    def migrate_down(self, steps: int = 1) -> list[str]:
+        """Roll back the ``steps`` newest applied migrations, newest first; return their names
+        (``[]`` when none is applied)."""
+        return self.migrator.down(steps)
+
+    def migration_status(self) -> MigrationStatus:
+        """Applied (with ``executed_at``), pending, edited-after-apply and missing migrations."""
+        return self.migrator.status()
 
     def history(self) -> list[history.HistoryEntry]:
         """Every row of ``__hedystia_migrations``, oldest first."""
@@ -213,6 +236,8 @@ def database(
     database: str = "sqlite",
     connection: ConnectionLike,
     sync_schemas: bool = False,
+    run_migrations: bool = False,
+    migrations: Any = None,
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
 ) -> Database:
     """Connect to SQLite with a set of table models.
@@ -224,14 +249,22 @@ def database(
         ``sqlite3.Connection`` / ``sqlite_utils.Database``.
     :param sync_schemas: run :meth:`Database.sync` now, so importing a module that builds its
         database at import time leaves the file in sync.
+    :param run_migrations: apply pending ``migrations`` now, before any sync (so a rename
+        migration runs before sync could add the new name as an empty column).
+    :param migrations: a list or dict of :func:`~hedystia_models.migration` definitions, a
+        module or package holding them, or a directory of migration files.
     :param busy_timeout: seconds to wait for another process's write lock.
     """
     if database not in SUPPORTED_DATABASES:
         raise ConfigurationError(
             f"database={database!r} is not supported; supported: {', '.join(SUPPORTED_DATABASES)}"
         )
-    db = Database(schemas=schemas, connection=connection, busy_timeout=busy_timeout)
+    db = Database(
+        schemas=schemas, connection=connection, busy_timeout=busy_timeout, migrations=migrations
+    )
     try:
+        if run_migrations:
+            db.migrate_up()
         if sync_schemas:
             db.sync()
     except BaseException:

@@ -27,7 +27,7 @@ from .plan import Plan
 from .quoting import UNPARSED, parse_sql_literal
 from .spec import ColumnSpec, TableSpec, normalize_sql
 
-__all__ = ["column_changes", "diff", "order_by_dependencies"]
+__all__ = ["add_column_operation", "column_changes", "diff", "order_by_dependencies"]
 
 
 def order_by_dependencies(tables: Sequence[TableSpec]) -> list[TableSpec]:
@@ -90,7 +90,9 @@ def column_changes(desired: ColumnSpec, actual: ColumnSpec) -> list[str]:
     return changes
 
 
-def _add_column(table: TableSpec, column: ColumnSpec, has_rows: bool) -> Operation:
+def add_column_operation(table: TableSpec, column: ColumnSpec, has_rows: bool) -> Operation:
+    """The operation that adds ``column`` to ``table``: ``ADD COLUMN``, a rebuild of an empty
+    table, or a blocked operation explaining why it cannot be done on a table with rows."""
     needs_rebuild = None
     if column.primary_key:
         needs_rebuild = "a primary key column cannot be added with ALTER TABLE"
@@ -147,14 +149,14 @@ def diff(desired: Sequence[TableSpec], state: DatabaseState) -> Plan:
 
 def _diff_table(table: TableSpec, current: TableSpec, has_rows: bool) -> list[Operation]:
     ops: list[Operation] = []
-    original = current
+    working = current  # the table as it will be after the safe operations so far
     for column in table.columns:
         if not current.has_column(column.name):
-            op = _add_column(current, column, has_rows)
+            op = add_column_operation(working, column, has_rows)
             ops.append(op)
             if op.safety is Safety.SAFE:
                 # Later operations (a second rebuild in particular) must see this column.
-                current = current.with_column(column)
+                working = working.with_column(column)
             continue
         found = current.column(column.name)
         changes = column_changes(column, found)
@@ -169,7 +171,6 @@ def _diff_table(table: TableSpec, current: TableSpec, has_rows: bool) -> list[Op
                     reason="SQLite cannot change a column in place; write a migration",
                 )
             )
-    current = original
     for column in current.columns:
         if not table.has_column(column.name):
             ops.append(
@@ -210,7 +211,8 @@ def _diff_table(table: TableSpec, current: TableSpec, has_rows: bool) -> list[Op
     for index in table.indexes:
         found_index = current_indexes.pop(index.name.casefold(), None)
         if found_index is None:
-            ops.append(CreateIndex(table.name, index=index))
+            if all(working.has_column(c) for c in index.columns):
+                ops.append(CreateIndex(table.name, index=index))
         elif (
             tuple(c.casefold() for c in found_index.columns)
             != tuple(c.casefold() for c in index.columns)

@@ -8,6 +8,7 @@ created from a spec reads back as an equal spec.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -175,6 +176,13 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
     )
 
 
+#: Quoted names, strings and comments (opaque), words, then any other single character.
+_SQL_TOKEN = re.compile(
+    r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|--[^\n]*|/\*.*?\*/|\w+|.""",
+    re.S,
+)
+
+
 def _partial_where(db: sqlite_utils.Database, index: str) -> str | None:
     row = db.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (index,)
@@ -182,5 +190,8 @@ def _partial_where(db: sqlite_utils.Database, index: str) -> str | None:
     if not row or not row[0]:
         return None
     sql: str = row[0]
-    position = sql.upper().rfind(" WHERE ")
-    return sql[position + len(" WHERE ") :].strip() if position >= 0 else None
+    # The first WHERE keyword outside quoted names and strings starts the condition.
+    for token in _SQL_TOKEN.finditer(sql):
+        if token.group().upper() == "WHERE":
+            return sql[token.end() :].strip()
+    return None

@@ -24,7 +24,15 @@ from .quoting import quote_identifier, sql_literal
 from .spec import ColumnSpec, IndexSpec, Reference, TableSpec
 from .typemap import Storage, storage_for
 
-__all__ = ["FieldMapping", "Index", "Table", "TableInfo", "default_table_name", "table_info"]
+__all__ = [
+    "FieldMapping",
+    "Index",
+    "Table",
+    "TableInfo",
+    "column_from_field",
+    "default_table_name",
+    "table_info",
+]
 
 
 def default_table_name(class_name: str) -> str:
@@ -182,7 +190,7 @@ def _build_info(model: type[Table]) -> TableInfo:
                 f"{where}: column {mapping.column!r} is also used by field {seen_columns[folded]!r}"
             )
         seen_columns[folded] = mapping.field
-        columns.append(_column_spec(model, mapping, meta, info, len(pk_fields), where))
+        columns.append(_column_spec(mapping, meta, info, len(pk_fields), where))
         if meta.index and not meta.unique and not meta.primary_key:
             indexes.append(IndexSpec(index_name(name, [mapping.column]), (mapping.column,)))
 
@@ -210,8 +218,20 @@ def _build_info(model: type[Table]) -> TableInfo:
     return TableInfo(model=model, spec=spec, fields=tuple(mappings))
 
 
+def column_from_field(
+    name: str, annotation: Any, info: FieldInfo | None = None, *, where: str | None = None
+) -> ColumnSpec:
+    """A :class:`ColumnSpec` from an annotation and an optional ``Field(...)``, the way a model
+    field called ``name`` would be declared (used by ``ctx.schema.add_column``)."""
+    field_info = info if info is not None else FieldInfo.from_annotation(annotation)
+    label = where or name
+    meta = column_meta(field_info)
+    storage = storage_for(annotation, field_info, label)
+    mapping = FieldMapping(name, meta.column or name, storage)
+    return _column_spec(mapping, meta, field_info, 1 if meta.primary_key else 0, label)
+
+
 def _column_spec(
-    model: type[Table],
     mapping: FieldMapping,
     meta: Column,
     info: FieldInfo,

@@ -1,0 +1,388 @@
+"""Hand-written migrations: ``migration(name, up=..., down=...)``, loading, running, rolling back.
+
+Migrations share ``__hedystia_migrations`` with sync, so a database has one timeline of every
+schema change. Each migration runs once, in order, in its own transaction together with its
+tracking row; a failure rolls back everything it did and stops the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import os
+import pkgutil
+import sys
+import textwrap
+import threading
+import types
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from . import history
+from .context import MigrationContext
+from .errors import MigrationError
+from .quoting import quote_identifier
+from .transaction import schema_transaction
+
+__all__ = [
+    "AppliedMigration",
+    "MigrationDefinition",
+    "MigrationStatus",
+    "Migrator",
+    "load_migrations",
+    "migration",
+]
+
+Step = Callable[[MigrationContext], Any]
+
+_HISTORY = quote_identifier(history.HISTORY_TABLE)
+
+
+def _source_of(function: Callable[..., Any] | None) -> str:
+    if function is None:
+        return ""
+    try:
+        return textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError):
+        code = getattr(function, "__code__", None)
+        if code is None:
+            return repr(function)
+        return repr((code.co_code, code.co_consts, code.co_names))
+
+
+@dataclass(frozen=True)
+class MigrationDefinition:
+    """A named migration. Build it with :func:`migration`."""
+
+    name: str
+    up: Step
+    down: Step | None = None
+    transactional: bool = True
+    checksum: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.checksum:
+            digest = hashlib.sha256()
+            for part in (self.name, _source_of(self.up), _source_of(self.down)):
+                digest.update(part.encode())
+                digest.update(b"\x00")
+            object.__setattr__(self, "checksum", digest.hexdigest()[:16])
+
+
+def migration(
+    name: str, *, up: Step, down: Step | None = None, transactional: bool = True
+) -> MigrationDefinition:
+    """Define a migration.
+
+    :param name: unique name; it is what ``__hedystia_migrations`` records.
+    :param up: ``up(ctx)`` applies the change; may be ``async def``.
+    :param down: ``down(ctx)`` undoes it; without it the migration cannot be rolled back.
+    :param transactional: ``False`` runs ``up``/``down`` outside a transaction, for
+        statements SQLite refuses inside one (``VACUUM``); the tracking row is still written.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise MigrationError(f"a migration needs a non-empty name (got {name!r})")
+    if not callable(up):
+        raise MigrationError(f"migration {name!r}: up must be callable")
+    if down is not None and not callable(down):
+        raise MigrationError(f"migration {name!r}: down must be callable or None")
+    return MigrationDefinition(name=name, up=up, down=down, transactional=transactional)
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def _from_namespace(namespace: Mapping[str, Any]) -> list[MigrationDefinition]:
+    found: list[MigrationDefinition] = []
+    for value in namespace.values():
+        if isinstance(value, MigrationDefinition) and all(value is not f for f in found):
+            found.append(value)
+    return found
+
+
+def _load_file(path: Path) -> types.ModuleType:
+    module_name = f"_hedystia_migration_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - a .py file always has a loader
+        raise MigrationError(f"cannot load migration file {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[module_name]
+        raise MigrationError(f"migration file {path} failed to import: {exc}") from exc
+    return module
+
+
+def load_migrations(source: Any) -> list[MigrationDefinition]:
+    """Normalize ``migrations=`` into an ordered list.
+
+    Accepts a list of definitions, a dict of them, a module (every definition it holds, in
+    definition order), a package (its submodules ordered by file name), or a directory path
+    (its ``*.py`` files ordered by file name). Duplicate names are an error, raised before
+    anything runs.
+    """
+    if source is None:
+        found: list[MigrationDefinition] = []
+    elif isinstance(source, (str, os.PathLike)):
+        directory = Path(source)
+        if not directory.is_dir():
+            raise MigrationError(f"migrations directory {str(directory)!r} does not exist")
+        found = []
+        for path in sorted(directory.glob("*.py")):
+            if not path.name.startswith("_"):
+                found.extend(_from_namespace(vars(_load_file(path))))
+    elif isinstance(source, types.ModuleType):
+        package_path = getattr(source, "__path__", None)
+        if package_path is not None:
+            found = _from_namespace(vars(source))
+            for info in sorted(pkgutil.iter_modules(package_path), key=lambda m: m.name):
+                module = importlib.import_module(f"{source.__name__}.{info.name}")
+                found.extend(m for m in _from_namespace(vars(module)) if m not in found)
+        else:
+            found = _from_namespace(vars(source))
+    elif isinstance(source, Mapping):
+        found = list(source.values())
+    elif isinstance(source, Iterable):
+        found = list(source)
+    else:
+        raise MigrationError(
+            "migrations must be a list, a dict, a module, a package or a directory "
+            f"(got {type(source).__name__})"
+        )
+    names: dict[str, MigrationDefinition] = {}
+    for definition in found:
+        if not isinstance(definition, MigrationDefinition):
+            raise MigrationError(f"not a migration (use migration(...)): {definition!r}")
+        if definition.name in names and names[definition.name] is not definition:
+            raise MigrationError(f"two migrations are named {definition.name!r}")
+        names[definition.name] = definition
+    unique: list[MigrationDefinition] = []
+    for definition in found:
+        if all(definition is not seen for seen in unique):
+            unique.append(definition)
+    return unique
+
+
+# -- status -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    """A migration recorded in ``__hedystia_migrations``."""
+
+    name: str
+    executed_at: str
+    checksum: str | None
+    edited: bool
+    missing: bool
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    """Applied migrations (oldest first), pending ones (in run order), and the problems:
+    ``edited`` (changed after being applied) and ``missing`` (recorded but not in the code)."""
+
+    applied: list[AppliedMigration]
+    pending: list[str]
+
+    @property
+    def edited(self) -> list[str]:
+        """Applied migrations whose source changed since they ran."""
+        return [m.name for m in self.applied if m.edited]
+
+    @property
+    def missing(self) -> list[str]:
+        """Migrations recorded in the database but absent from the code."""
+        return [m.name for m in self.applied if m.missing]
+
+    @property
+    def clean(self) -> bool:
+        """Nothing pending, edited or missing."""
+        return not (self.pending or self.edited or self.missing)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "applied": [vars(m) for m in self.applied],
+            "pending": self.pending,
+            "edited": self.edited,
+            "missing": self.missing,
+        }
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+def _call(step: Step, ctx: MigrationContext) -> None:
+    result = step(ctx)
+    if inspect.isawaitable(result):
+        _await(result)
+
+
+def _await(awaitable: Any) -> None:
+    async def runner() -> None:
+        await awaitable
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(runner())
+        return
+    # Called from inside a running event loop: run the coroutine on a private loop in a
+    # helper thread, blocking this one (the migration must finish before we go on).
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(runner())
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+class Migrator:
+    """Runs a list of migrations against one database."""
+
+    def __init__(self, db: sqlite_utils.Database, definitions: list[MigrationDefinition]) -> None:
+        self.db = db
+        self.definitions = definitions
+        self._by_name = {d.name: d for d in definitions}
+
+    def _applied(self) -> list[history.HistoryEntry]:
+        return [e for e in history.read_history(self.db.conn) if e.kind == "migration"]
+
+    def status(self) -> MigrationStatus:
+        """Which migrations ran, which are pending, which were edited or are missing."""
+        applied_entries = self._applied()
+        applied = []
+        for entry in applied_entries:
+            definition = self._by_name.get(entry.name)
+            applied.append(
+                AppliedMigration(
+                    name=entry.name,
+                    executed_at=entry.executed_at,
+                    checksum=entry.checksum,
+                    edited=definition is not None and definition.checksum != entry.checksum,
+                    missing=definition is None,
+                )
+            )
+        done = {e.name for e in applied_entries}
+        return MigrationStatus(
+            applied=applied, pending=[d.name for d in self.definitions if d.name not in done]
+        )
+
+    def _is_applied(self, name: str) -> bool:
+        row = self.db.conn.execute(
+            f"SELECT 1 FROM {_HISTORY} WHERE name = ? AND kind = 'migration'",
+            (name,),
+        ).fetchone()
+        return row is not None
+
+    def _ensure_tables(self) -> None:
+        if not history.tables_exist(self.db.conn):
+            with schema_transaction(self.db.conn):
+                history.ensure_tables(self.db.conn)
+
+    def up(self) -> list[str]:
+        """Apply pending migrations in order; return the names applied."""
+        self._ensure_tables()
+        done = {e.name for e in self._applied()}
+        applied: list[str] = []
+        for definition in self.definitions:
+            if definition.name in done:
+                continue
+            if self._run(definition, "up"):
+                applied.append(definition.name)
+        return applied
+
+    def down(self, steps: int = 1) -> list[str]:
+        """Roll back the ``steps`` newest applied migrations, newest first; return their names.
+
+        Every targeted migration must be in the code and have a ``down``; otherwise nothing is
+        rolled back and :class:`MigrationError` says which.
+        """
+        if steps < 1:
+            raise MigrationError(f"steps must be at least 1 (got {steps})")
+        targets = list(reversed(self._applied()))[:steps]
+        for entry in targets:
+            definition = self._by_name.get(entry.name)
+            if definition is None:
+                raise MigrationError(
+                    f"cannot roll back migration {entry.name!r}: it is recorded in the database "
+                    "but not defined in the code; nothing was rolled back"
+                )
+            if definition.down is None:
+                raise MigrationError(
+                    f"cannot roll back migration {entry.name!r}: it has no down step; nothing "
+                    "was rolled back"
+                )
+        rolled: list[str] = []
+        for entry in targets:
+            if self._run(self._by_name[entry.name], "down"):
+                rolled.append(entry.name)
+        return rolled
+
+    def _run(self, definition: MigrationDefinition, direction: str) -> bool:
+        """Run one step with its tracking change; False when another process did it first."""
+        step = definition.up if direction == "up" else definition.down
+        assert step is not None
+        conn = self.db.conn
+        ctx = MigrationContext(self.db, definition.name)
+        try:
+            if definition.transactional:
+                with schema_transaction(conn):
+                    if self._is_applied(definition.name) != (direction == "down"):
+                        return False  # someone else applied / rolled it back meanwhile
+                    _call(step, ctx)
+                    self._track(definition, direction)
+            else:
+                if conn.in_transaction:
+                    conn.commit()
+                _call(step, ctx)
+                if conn.in_transaction:
+                    conn.commit()
+                with schema_transaction(conn):
+                    self._track(definition, direction)
+        except MigrationError as exc:
+            if definition.name in str(exc):
+                raise
+            raise MigrationError(
+                f"migration {definition.name!r} failed during {direction}: {exc}"
+            ) from exc
+        except Exception as exc:
+            kind = type(exc).__name__
+            raise MigrationError(
+                f"migration {definition.name!r} failed during {direction} and was rolled back: "
+                f"{kind}: {exc}"
+            ) from exc
+        return True
+
+    def _track(self, definition: MigrationDefinition, direction: str) -> None:
+        conn = self.db.conn
+        if direction == "up":
+            history.record(
+                conn,
+                name=definition.name,
+                kind="migration",
+                statements=[],
+                checksum=definition.checksum,
+            )
+        else:
+            conn.execute(
+                f"DELETE FROM {_HISTORY} WHERE name = ? AND kind = 'migration'",
+                (definition.name,),
+            )
