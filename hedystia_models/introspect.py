@@ -9,6 +9,7 @@ created from a spec reads back as an equal spec.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -45,14 +46,41 @@ def user_table_names(db: sqlite_utils.Database) -> list[str]:
     rows = db.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name"
     ).fetchall()
-    names = []
-    for name, sql in rows:
-        if _is_internal(name):
-            continue
-        if sql and sql.lstrip().upper().startswith("CREATE VIRTUAL"):
-            continue
-        names.append(name)
-    return names
+    virtual = {
+        name for name, sql in rows if sql and sql.lstrip().upper().startswith("CREATE VIRTUAL")
+    }
+    shadow = _shadow_tables(db, virtual)
+    return [name for name, _ in rows if not (_is_internal(name) or name in virtual | shadow)]
+
+
+#: Shadow-table suffixes of the virtual table modules SQLite ships (FTS3/4/5, R*Tree), for
+#: SQLite versions older than 3.37, which lack ``PRAGMA table_list``.
+_SHADOW_SUFFIXES = (
+    "_content",
+    "_segments",
+    "_segdir",
+    "_docsize",
+    "_stat",
+    "_data",
+    "_idx",
+    "_config",
+    "_node",
+    "_parent",
+    "_rowid",
+)
+
+
+def _shadow_tables(db: sqlite_utils.Database, virtual: set[str]) -> set[str]:
+    """Names of the tables that store the data of virtual tables."""
+    if not virtual:
+        return set()
+    try:
+        listed = db.execute("PRAGMA main.table_list").fetchall()  # no rows before SQLite 3.37
+    except sqlite3.DatabaseError:  # pragma: no cover - e.g. a virtual table module is missing
+        listed = []
+    if listed:
+        return {row[1] for row in listed if row[2] == "shadow"}
+    return {f"{name}{suffix}" for name in virtual for suffix in _SHADOW_SUFFIXES}
 
 
 def read_database(db: sqlite_utils.Database) -> DatabaseState:

@@ -7,9 +7,8 @@ parameters; ``where`` dicts are compiled by :func:`compile_where`.
 
 from __future__ import annotations
 
-import operator
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import pydantic
@@ -150,9 +149,7 @@ class Repository(Generic[M]):
         self._columns = [m.column for m in fields]
         self._select = ", ".join(q(c) for c in self._columns)
         self._list_adapter: pydantic.TypeAdapter[list[M]] = pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
-        names = [m.field for m in fields]
-        self._getter: Callable[[dict[str, Any]], Any] = operator.itemgetter(*names)
-        self._single = len(names) == 1
+        self._field_names = [m.field for m in fields]
         self._encoders = [
             (i, m.storage.encode) for i, m in enumerate(fields) if m.storage.encode is not identity
         ]
@@ -178,18 +175,29 @@ class Repository(Generic[M]):
 
     # -- conversion ---------------------------------------------------------------------------
 
-    def _encode_rows(self, objects: Sequence[M]) -> list[list[Any]]:
-        getter, single, encoders = self._getter, self._single, self._encoders
-        rows: list[list[Any]] = []
-        for obj in objects:
-            values = getter(obj.__dict__)
-            row = [values] if single else list(values)
-            for index, encode in encoders:
-                value = row[index]
-                if value is not None:
-                    row[index] = encode(value)
-            rows.append(row)
-        return rows
+    def _encode_columns(self, objects: Sequence[M]) -> list[list[Any]]:
+        """Stored values of ``objects``, column by column.
+
+        Working by column keeps the loops in C and creates no per-row containers (only
+        strings and numbers, which the garbage collector does not track), so large batches do
+        not trigger repeated full collections.
+        """
+        dicts = [obj.__dict__ for obj in objects]
+        columns = [[d[name] for d in dicts] for name in self._field_names]
+        for index, encode in self._encoders:
+            columns[index] = [None if v is None else encode(v) for v in columns[index]]
+        return columns
+
+    @staticmethod
+    def _rows(columns: list[list[Any]], skip: int | None = None) -> Iterator[tuple[Any, ...]]:
+        """Row tuples from columns, made one at a time, leaving out the column ``skip``."""
+        if skip is not None:
+            columns = [c for i, c in enumerate(columns) if i != skip]
+        return zip(*columns, strict=True)
+
+    def _encode_rows(self, objects: Sequence[M]) -> list[tuple[Any, ...]]:
+        """Stored values of ``objects``, one tuple per row in column order."""
+        return list(self._rows(self._encode_columns(objects)))
 
     def _from_row(self, row: Sequence[Any]) -> M:
         values = list(row)
@@ -202,9 +210,9 @@ class Repository(Generic[M]):
     def _from_rows(self, rows: Iterable[Sequence[Any]]) -> list[M]:
         return [self._from_row(row) for row in rows]
 
-    def _validate(self, rows: Sequence[Any]) -> list[M]:
+    def _validate(self, rows: list[Any]) -> list[M]:
         try:
-            return self._list_adapter.validate_python(list(rows))
+            return self._list_adapter.validate_python(rows)
         except pydantic.ValidationError as exc:
             problems = _problems_from(exc, batch=True)
             raise RowError(_describe(self.info.name, problems), problems) from exc
@@ -246,40 +254,33 @@ class Repository(Generic[M]):
         message, and nothing is written. A constraint failure rolls the whole batch back and
         the error names the offending row's index.
         """
-        objects = self._validate(list(rows))
+        objects = self._validate(rows if isinstance(rows, list) else list(rows))
         if not objects:
             return []
         pk_index = self._rowid_index
-        missing = (
-            [obj.__dict__[self._pk_fields[0]] is None for obj in objects]
-            if pk_index is not None
-            else []
-        )
-        encoded = self._encode_rows(objects)
+        columns = self._encode_columns(objects)
+        missing = 0 if pk_index is None else columns[pk_index].count(None)
         try:
             with self.db.transaction():
-                if pk_index is None or not any(missing):
-                    self.db.conn.executemany(self._insert_sql(self._columns), encoded)
+                if pk_index is None or missing == 0:
+                    self.db.conn.executemany(self._insert_sql(self._columns), self._rows(columns))
                     return objects
-                generated = (
-                    self._insert_generating_keys(encoded, pk_index) if all(missing) else None
-                )
-                keys: Sequence[Any] = (
-                    generated
-                    if generated is not None
-                    else self._insert_one_by_one(encoded, pk_index)
-                )
+                keys = (
+                    self._insert_generating_keys(columns, pk_index)
+                    if missing == len(objects)
+                    else None
+                ) or [self._insert_row(row, pk_index) for row in self._rows(columns)]
         except sqlite3.IntegrityError as exc:
-            raise self._constraint_error(encoded, exc) from exc
+            raise self._constraint_error(list(self._rows(columns)), exc) from exc
         field = self._pk_fields[0]
         for obj, key in zip(objects, keys, strict=True):
             obj.__dict__[field] = key
         return objects
 
-    def _without(self, row: list[Any], index: int) -> list[Any]:
-        return row[:index] + row[index + 1 :]
+    def _columns_without(self, index: int) -> list[str]:
+        return [c for i, c in enumerate(self._columns) if i != index]
 
-    def _insert_generating_keys(self, encoded: list[list[Any]], pk_index: int) -> range | None:
+    def _insert_generating_keys(self, columns: list[list[Any]], pk_index: int) -> range | None:
         """Insert rows that all let SQLite choose the key, with one ``executemany``.
 
         SQLite gives each new row ``max(rowid) + 1`` while the table is below the top of the
@@ -288,28 +289,27 @@ class Repository(Generic[M]):
         """
         conn = self.db.conn
         (highest,) = conn.execute(f"SELECT max(rowid) FROM {self._table}").fetchone()
-        if highest is not None and highest > 2**63 - 1 - len(encoded):
+        count = len(columns[pk_index])
+        if highest is not None and highest > 2**63 - 1 - count:
             return None
-        columns = self._without(list(self._columns), pk_index)
         conn.executemany(
-            self._insert_sql(columns), [self._without(row, pk_index) for row in encoded]
+            self._insert_sql(self._columns_without(pk_index)), self._rows(columns, skip=pk_index)
         )
         (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
-        return range(last - len(encoded) + 1, last + 1)
+        return range(last - count + 1, last + 1)
 
-    def _insert_row(self, row: list[Any], pk_index: int | None) -> int | None:
+    def _insert_row(self, row: Sequence[Any], pk_index: int | None) -> int | None:
         """Insert one encoded row; return the rowid SQLite chose when the key was missing."""
         if pk_index is not None and row[pk_index] is None:
-            columns = self._without(list(self._columns), pk_index)
-            cursor = self.db.conn.execute(self._insert_sql(columns), self._without(row, pk_index))
-            return cursor.lastrowid
+            values = [v for i, v in enumerate(row) if i != pk_index]
+            sql = self._insert_sql(self._columns_without(pk_index))
+            return self.db.conn.execute(sql, values).lastrowid
         self.db.conn.execute(self._insert_sql(self._columns), row)
         return row[pk_index] if pk_index is not None else None
 
-    def _insert_one_by_one(self, encoded: list[list[Any]], pk_index: int) -> list[Any]:
-        return [self._insert_row(row, pk_index) for row in encoded]
-
-    def _constraint_error(self, encoded: list[list[Any]], failure: sqlite3.Error) -> RowError:
+    def _constraint_error(
+        self, encoded: Sequence[Sequence[Any]], failure: sqlite3.Error
+    ) -> RowError:
         """Name the row that broke a constraint by replaying the batch in a transaction that
         is always rolled back."""
         offender: int | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import pydantic
@@ -46,7 +46,8 @@ def default_table_name(class_name: str) -> str:
 class Index:
     """A multi-column index for the ``indexes=`` class keyword: ``Index("a", "b", unique=True)``.
 
-    Arguments are field names; ``name`` defaults to ``<table>_<col>_<col>_index``.
+    Arguments are field names; ``name`` defaults to ``<table>_<col>_<col>_index``. A unique
+    index on one field is the same as ``Field(unique=True)`` (``name`` is then not used).
     """
 
     fields: tuple[str, ...]
@@ -204,6 +205,14 @@ def _build_info(model: type[Table]) -> TableInfo:
                 else f"{model.__name__}: an Index needs at least one field"
             )
         cols = tuple(by_field[f] for f in index.fields)
+        if index.unique and len(cols) == 1:
+            # A one-column unique index reads back from the database as the column's UNIQUE
+            # flag (introspect.read_table), so declare it that way: otherwise every plan would
+            # report it as drift and try to create it again.
+            position = next(i for i, c in enumerate(columns) if c.name == cols[0])
+            if not (columns[position].primary_key and len(pk_fields) == 1):
+                columns[position] = replace(columns[position], unique=True)
+            continue
         indexes.append(
             IndexSpec(index.name or index_name(name, cols, index.unique), cols, index.unique)
         )

@@ -122,7 +122,7 @@ def _encode_bool(value: Any) -> int:
 
 _SIMPLE: dict[type, tuple[str, str, Codec, Codec]] = {
     # kind, declared type, encode, decode
-    bool: ("boolean", "BOOLEAN", _encode_bool, _decode_bool),
+    bool: ("boolean", "BOOLEAN", identity, _decode_bool),  # sqlite3 binds bool as 0 / 1
     int: ("integer", "INTEGER", identity, identity),
     float: ("real", "REAL", identity, identity),
     str: ("text", "TEXT", identity, identity),
