@@ -7,6 +7,7 @@ parameters; ``where`` dicts are compiled by :func:`compile_where`.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
@@ -33,8 +34,42 @@ Where = Mapping[str, Any]
 OrderBy = str | Sequence[str]
 
 
+#: The range of SQLite's INTEGER (a signed 64-bit integer).
+_INT64 = (-(2**63), 2**63 - 1)
+
+
 def _encode(mapping: FieldMapping, value: Any) -> Any:
     return None if value is None else mapping.storage.encode(value)
+
+
+@functools.cache
+def _operand_adapter(model: type[Table], field: str) -> pydantic.TypeAdapter[Any]:
+    """Validates a ``where`` value against a field's type, without its constraints."""
+    annotation: Any = model.model_fields[field].annotation
+    return pydantic.TypeAdapter(annotation)
+
+
+def _operand(info: TableInfo, mapping: FieldMapping, op: str, value: Any) -> Any:
+    """``value`` encoded like a stored value of ``mapping``, to compare with its column.
+
+    A value the codec cannot take (an ISO string for a datetime field, a number of seconds
+    for a timedelta) is first validated against the field's type; one that is not a value of
+    that type at all is a :class:`QueryError` naming the table and field.
+    """
+    if value is None:
+        return None
+    try:
+        return mapping.storage.encode(value)
+    except (TypeError, ValueError, AttributeError):
+        pass
+    try:
+        validated = _operand_adapter(info.model, mapping.field).validate_python(value)
+        return _encode(mapping, validated)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise QueryError(
+            f"table {info.name!r}: {op!r} on {mapping.field!r} got {value!r}, which is not a "
+            f"value of that field's type"
+        ) from exc
 
 
 def compile_where(info: TableInfo, where: Where | None) -> tuple[str, list[Any]]:
@@ -88,24 +123,29 @@ def _condition(
     if op == "eq":
         if operand is None:
             return f"{column} IS NULL", []
-        return f"{column} = ?", [_encode(mapping, operand)]
+        return f"{column} = ?", [_operand(info, mapping, op, operand)]
     if op == "ne":
         if operand is None:
             return f"{column} IS NOT NULL", []
-        return f"{column} IS NOT ?", [_encode(mapping, operand)]
+        return f"{column} IS NOT ?", [_operand(info, mapping, op, operand)]
     if op in _COMPARISONS:
-        return f"{column} {_COMPARISONS[op]} ?", [_encode(mapping, operand)]
+        return f"{column} {_COMPARISONS[op]} ?", [_operand(info, mapping, op, operand)]
     if op == "like":
         return f"{column} LIKE ?", [operand]
     if op in ("in", "not_in"):
         if isinstance(operand, (str, bytes)) or not isinstance(operand, Iterable):
             raise QueryError(f"table {info.name!r}: {op!r} on {mapping.field!r} takes a list")
-        values = [_encode(mapping, v) for v in operand]
+        values = [_operand(info, mapping, op, v) for v in operand]
         if not values:
             return ("0" if op == "in" else "1"), []
         marks = ", ".join("?" * len(values))
         return f"{column} {'IN' if op == 'in' else 'NOT IN'} ({marks})", values
     if op == "is_null":
+        if not isinstance(operand, bool):
+            raise QueryError(
+                f"table {info.name!r}: 'is_null' on {mapping.field!r} takes True or False "
+                f"(got {operand!r})"
+            )
         return f"{column} IS {'' if operand else 'NOT '}NULL", []
     raise QueryError(
         f"table {info.name!r}: unknown operator {op!r} on {mapping.field!r} "
@@ -168,10 +208,29 @@ class Repository(Generic[M]):
         self._field_adapters: dict[str, pydantic.TypeAdapter[Any]] = {}
 
     def _validation_key(self, field: str) -> str:
+        """The key under which ``model_validate`` accepts ``field`` from a dict."""
+        config = self.model.model_config
+        if config.get("populate_by_name") or config.get("validate_by_name"):
+            return field
         info = self.model.model_fields[field]
-        alias = info.validation_alias if isinstance(info.validation_alias, str) else info.alias
-        populate_by_name = bool(self.model.model_config.get("populate_by_name"))
-        return alias if alias and not populate_by_name else field
+        alias: Any = info.validation_alias
+        if isinstance(alias, pydantic.AliasChoices):
+            # The first choice that is a plain key (a string, or a one-step AliasPath).
+            alias = next(
+                (
+                    choice if isinstance(choice, str) else choice.path[0]
+                    for choice in alias.choices
+                    if isinstance(choice, str)
+                    or (len(choice.path) == 1 and isinstance(choice.path[0], str))
+                ),
+                None,
+            )
+        elif isinstance(alias, pydantic.AliasPath):
+            path = alias.path
+            alias = path[0] if len(path) == 1 and isinstance(path[0], str) else None
+        if not isinstance(alias, str):
+            alias = info.alias
+        return alias or field
 
     # -- conversion ---------------------------------------------------------------------------
 
@@ -210,12 +269,41 @@ class Repository(Generic[M]):
     def _from_rows(self, rows: Iterable[Sequence[Any]]) -> list[M]:
         return [self._from_row(row) for row in rows]
 
-    def _validate(self, rows: list[Any]) -> list[M]:
+    def _as_input(self, row: Any) -> Any:
+        """A model instance as a dict of its field values, so that it is validated again (it
+        may have been changed after it was built, or built with ``model_construct``); other
+        rows unchanged."""
+        if not isinstance(row, self.model):
+            return row
+        values = row.__dict__
+        return {key: values[name] for key, name in zip(self._keys, self._field_names, strict=True)}
+
+    def _validate(self, rows: list[Any], batch: bool = True) -> list[M]:
+        model = self.model
+        if any(isinstance(row, model) for row in rows):
+            rows = [self._as_input(row) for row in rows]
         try:
             return self._list_adapter.validate_python(rows)
         except pydantic.ValidationError as exc:
             problems = _problems_from(exc, batch=True)
+            if not batch:
+                problems = [(None, field, message) for _, field, message in problems]
             raise RowError(_describe(self.info.name, problems), problems) from exc
+
+    def _too_large(
+        self, cells: Iterable[tuple[int | None, str, Any]], failure: OverflowError
+    ) -> RowError:
+        """The error for integers sqlite3 cannot bind: ``cells`` are (row index, field,
+        stored value) triples; those outside SQLite's 64-bit range are named."""
+        low, high = _INT64
+        problems: list[tuple[int | None, str | None, str]] = [
+            (index, field, "integer out of SQLite's 64-bit INTEGER range")
+            for index, field, value in cells
+            if isinstance(value, int) and not low <= value <= high
+        ]
+        if not problems:
+            problems = [(None, None, str(failure))]
+        return RowError(_describe(self.info.name, problems), problems)
 
     def _insert_sql(self, columns: Sequence[str]) -> str:
         names = ", ".join(q(c) for c in columns)
@@ -227,7 +315,7 @@ class Repository(Generic[M]):
     def insert(self, row: M | Mapping[str, Any]) -> M:
         """Validate and insert one row; return it as stored (generated key and SQL defaults
         filled in). Raises :class:`RowError` when the row is invalid or breaks a constraint."""
-        (obj,) = self._validate([row])
+        (obj,) = self._validate([row], batch=False)
         (values,) = self._encode_rows([obj])
         with self.db.transaction():
             try:
@@ -241,6 +329,11 @@ class Repository(Generic[M]):
                     f"table {self.info.name!r}: row violates a constraint, nothing was written: "
                     f"{exc}",
                     [(None, None, str(exc))],
+                ) from exc
+            except OverflowError as exc:
+                fields = [m.field for m in self.info.fields]
+                raise self._too_large(
+                    ((None, f, v) for f, v in zip(fields, values, strict=True)), exc
                 ) from exc
             stored = self.db.conn.execute(
                 f"SELECT {self._select} FROM {self._table} WHERE rowid = ?", (rowid,)
@@ -272,6 +365,16 @@ class Repository(Generic[M]):
                 ) or [self._insert_row(row, pk_index) for row in self._rows(columns)]
         except sqlite3.IntegrityError as exc:
             raise self._constraint_error(list(self._rows(columns)), exc) from exc
+        except OverflowError as exc:
+            fields = [m.field for m in self.info.fields]
+            raise self._too_large(
+                (
+                    (index, field, value)
+                    for index, row in enumerate(self._rows(columns))
+                    for field, value in zip(fields, row, strict=True)
+                ),
+                exc,
+            ) from exc
         field = self._pk_fields[0]
         for obj, key in zip(objects, keys, strict=True):
             obj.__dict__[field] = key
@@ -379,6 +482,11 @@ class Repository(Generic[M]):
                     f"table {self.info.name!r}: update violates a constraint, nothing was "
                     f"written: {exc}",
                     [(None, None, str(exc))],
+                ) from exc
+            except OverflowError as exc:
+                by_column = {m.column: m.field for m in self.info.fields}
+                raise self._too_large(
+                    ((None, by_column[c], v) for c, v in values.items()), exc
                 ) from exc
             try:
                 return self._from_rows(rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import types
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -21,19 +23,31 @@ def _is_table_model(value: object) -> bool:
     )
 
 
+def _modules_of(module: types.ModuleType) -> list[types.ModuleType]:
+    """The module itself, and for a package each of its submodules, by file name."""
+    modules = [module]
+    path = getattr(module, "__path__", None)
+    if path is not None:
+        for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
+            modules.append(importlib.import_module(f"{module.__name__}.{info.name}"))
+    return modules
+
+
 def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
     """Turn a list of models, a dict ``{name: model}`` or a module into ``{key: model}``.
 
     Keys are table names for a list, the dict keys for a dict, and the attribute names for a
     module (every ``Table`` subclass in the module's namespace, re-exported ones included, in
-    definition order; abstract bases and ``Table`` itself are skipped). Raises
+    definition order; abstract bases and ``Table`` itself are skipped). A package contributes
+    its own namespace and then each submodule's, in file-name order. Raises
     :class:`SchemaError` when two models claim one table name.
     """
     pairs: list[tuple[str, type[Table]]] = []
     if isinstance(schemas, types.ModuleType):
-        for name, value in vars(schemas).items():
-            if _is_table_model(value):
-                pairs.append((name, value))
+        for module in _modules_of(schemas):
+            for name, value in vars(module).items():
+                if _is_table_model(value):
+                    pairs.append((name, value))
         if not pairs:
             raise SchemaError(f"module {schemas.__name__!r} defines no Table models")
     elif isinstance(schemas, Mapping):

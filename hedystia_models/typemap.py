@@ -163,6 +163,13 @@ def _max_length(metadata: Sequence[Any]) -> int | None:
     for item in metadata:
         if isinstance(item, annotated_types.MaxLen):
             return int(item.max_length)
+        if isinstance(item, FieldInfo):
+            # Annotated[str, Field(max_length=n)] | None: pydantic leaves the inner Field
+            # unmerged, with its constraints in its own metadata.
+            nested = _max_length(item.metadata)
+            if nested is not None:
+                return nested
+            continue
         length = getattr(item, "max_length", None)
         if isinstance(length, int):
             return length

@@ -1,0 +1,103 @@
+"""CLI settings: ``[tool.hedystia-models]`` in pyproject.toml, the environment, and flags.
+
+Precedence, strongest first: command-line flag, the ``HEDYSTIA_DATABASE`` environment
+variable (for the connection only), then ``pyproject.toml`` (found by walking up from the
+working directory), then the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "DEFAULT_MIGRATIONS",
+    "DEFAULT_SCHEMAS_PATH",
+    "ENV_DATABASE",
+    "Settings",
+    "load_settings",
+]
+
+ENV_DATABASE = "HEDYSTIA_DATABASE"
+DEFAULT_MIGRATIONS = "database/migrations"
+DEFAULT_SCHEMAS_PATH = "database/schemas"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved CLI settings. ``root`` is the directory holding pyproject.toml (or the working
+    directory when there is none); relative paths are resolved against it."""
+
+    root: Path
+    schemas: str | None
+    migrations: Path
+    connection: str | None
+    pyproject: Path | None
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml in ``start`` or one of its parents."""
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_section(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc}") from exc
+    section = data.get("tool", {}).get("hedystia-models", {})
+    if not isinstance(section, dict):
+        raise ConfigurationError(f"{path}: [tool.hedystia-models] must be a table")
+    unknown = set(section) - {"schemas", "migrations", "connection"}
+    if unknown:
+        raise ConfigurationError(
+            f"{path}: unknown key(s) in [tool.hedystia-models]: {', '.join(sorted(unknown))} "
+            "(known: schemas, migrations, connection)"
+        )
+    return section
+
+
+def load_settings(
+    *,
+    cwd: Path | None = None,
+    schemas: str | None = None,
+    migrations: str | None = None,
+    connection: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Resolve settings from flags (the keyword arguments), environment and pyproject.toml."""
+    here = (cwd or Path.cwd()).resolve()
+    env = os.environ if environ is None else environ
+    pyproject = find_pyproject(here)
+    section = _read_section(pyproject) if pyproject else {}
+    root = pyproject.parent if pyproject else here
+    # A flag or the environment is relative to the working directory, like any shell
+    # argument; a path in pyproject.toml is relative to the file that holds it.
+    chosen_connection = connection or env.get(ENV_DATABASE)
+    if chosen_connection is None and section.get("connection"):
+        configured = str(section["connection"])
+        chosen_connection = configured if configured == ":memory:" else str(root / configured)
+    chosen_migrations = Path(migrations or section.get("migrations") or DEFAULT_MIGRATIONS)
+    if not chosen_migrations.is_absolute():
+        chosen_migrations = (here if migrations else root) / chosen_migrations
+    return Settings(
+        root=root,
+        schemas=schemas or section.get("schemas"),
+        migrations=chosen_migrations,
+        connection=chosen_connection,
+        pyproject=pyproject,
+    )
