@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .quoting import UNPARSED, parse_sql_literal
+from .quoting import UNPARSED, parse_sql_literal, sql_literal
 from .quoting import quote_identifier as q
 from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 
@@ -175,6 +175,14 @@ def rebuild_table_sql(
         sources = ", ".join(source for _, source in copy)
         statements.append(
             f"INSERT INTO {q(temp_name)} ({targets}) SELECT {sources} FROM {q(old.name)}"
+        )
+    if any(c.auto_increment for c in new.columns):
+        # Carry the AUTOINCREMENT counter over, so ids are never reused: the new table's
+        # sqlite_sequence row follows it through the rename below.
+        statements.append(f"DELETE FROM sqlite_sequence WHERE name = {sql_literal(temp_name)}")
+        statements.append(
+            f"INSERT INTO sqlite_sequence (name, seq) SELECT {sql_literal(temp_name)}, seq "
+            f"FROM sqlite_sequence WHERE name = {sql_literal(old.name)}"
         )
     statements.append(drop_table_sql(old.name))
     # Legacy mode renames without re-parsing views and triggers that name the (now dropped)

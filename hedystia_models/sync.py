@@ -80,7 +80,20 @@ def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec]) -> Plan:
     conn = db.conn
     if not conn.in_transaction and is_known_in_sync(conn, specs):
         return Plan()
-    _raise_if_blocked(plan_for(db, specs))  # fail fast, before waiting for the write lock
+    first = plan_for(db, specs)
+    _raise_if_blocked(first)  # fail fast, before waiting for the write lock
+    if not first.safe:
+        # Nothing to apply: only remember the fingerprint, which needs a write. A read-only
+        # database simply skips the remembering (the next start plans again).
+        try:
+            with schema_transaction(conn):
+                history.ensure_tables(conn)
+                _remember(conn, specs)
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc):
+                raise
+        _warn_unsafe(first)
+        return first
     with schema_transaction(conn):
         plan = plan_for(db, specs)  # again, now that we hold the write lock
         _raise_if_blocked(plan)
@@ -96,6 +109,10 @@ def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec]) -> Plan:
         if statements:
             history.record(conn, name=history.new_sync_name(), kind="sync", statements=statements)
         _remember(conn, specs)
+    _warn_unsafe(plan)
+    return plan
+
+
+def _warn_unsafe(plan: Plan) -> None:
     for op in plan.unsafe:
         logger.warning("sync left alone: %s (%s)", op.describe(), op.reason)
-    return plan

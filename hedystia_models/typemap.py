@@ -255,9 +255,17 @@ def storage_for(annotation: Any, info: FieldInfo | None, where: str) -> Storage:
             raise SchemaError(f"{where}: unexpected sequence type {annotation!r}")
         return Storage("json", "TEXT", nullable, None, _json_codec(annotation), _decode_json)
 
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        members = " | ".join(
+            getattr(a, "__name__", None) or repr(a) for a in typing.get_args(annotation)
+        )
+        raise SchemaError(
+            f"{where}: a union of several types ({members}) cannot be stored in one column; "
+            "use one type (optionally | None), or a nested BaseModel / dict to store JSON"
+        )
     shown = getattr(annotation, "__name__", None) or repr(annotation)
     raise SchemaError(
         f"{where}: cannot map type {shown} to an SQLite column. Supported: int, float, str, "
         "bool, bytes, Decimal, datetime, date, time, timedelta, UUID, Enum, Literal, dict, list, "
-        "nested BaseModel, and X | None; or give Field(sql_type=...) with a JSON-able type"
+        "nested BaseModel, and X | None"
     )
