@@ -1,14 +1,15 @@
 """The ``hedystia-models`` command line (also ``python -m hedystia_models``).
 
 Every command reads its settings through :mod:`hedystia_models.config`. User mistakes print one
-line on stderr and exit with status 2; ``check`` exits 1 when something differs; ``--verbose``
-shows tracebacks.
+line on stderr (followed by indented details when the error has them) and exit with status 2;
+``check`` exits 1 when something differs; ``--verbose`` shows tracebacks.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import logging
 import re
 import sqlite3
 import sys
@@ -25,6 +26,8 @@ from .config import DEFAULT_SCHEMAS_PATH, Settings, load_settings
 from .database import Database, database
 from .errors import HedystiaError
 from .render import render_migration
+from .schemas import normalize_schemas
+from .table import Table
 
 __all__ = ["main"]
 
@@ -51,7 +54,7 @@ class ShorthandGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("hedystia-models", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--schemas", help="Module holding the Table models, e.g. app.schemas.")
 @click.option("--migrations", help="Directory of migration files (default database/migrations).")
 @click.option("--connection", help="SQLite file (default: $HEDYSTIA_DATABASE, then pyproject).")
@@ -63,7 +66,7 @@ class ShorthandGroup(click.Group):
     help="Seconds to wait for another process's write lock.",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks on errors.")
-@click.version_option(package_name="hedystia-models")
+@click.version_option(package_name="hedystia-models", prog_name="hedystia-models")
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -106,14 +109,27 @@ def _errors(ctx: click.Context) -> Iterator[None]:
         if ctx.find_root().obj.get("verbose"):
             traceback.print_exc()
         message = str(exc).strip() or type(exc).__name__
-        if isinstance(exc, sqlite3.OperationalError) and "locked" in message:
+        if _is_lock_error(exc):
             message += " (another process holds the write lock; try again or raise --busy-timeout)"
-        if isinstance(exc, ImportError):
-            message = f"cannot import the schemas module: {message}"
-        raise UserError(message.splitlines()[0] if len(message) > 400 else message) from exc
+        # Kept whole: when an error has details (sync's refusals, a migration's column
+        # differences) they follow the first line, indented, and are the actual reason.
+        raise UserError(message) from exc
 
 
-def _import_schemas(settings: Settings) -> Any:
+def _is_lock_error(exc: BaseException | None) -> bool:
+    """True for SQLite's "database is locked", raised directly or wrapped (by a migration)."""
+    while exc is not None:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+class SchemasImportError(HedystiaError):
+    """The configured schemas module raised while being imported."""
+
+
+def _import_schemas(settings: Settings) -> dict[str, type[Table]]:
     if not settings.schemas:
         raise UserError(
             "no schemas module configured: set schemas in [tool.hedystia-models] or pass --schemas"
@@ -121,22 +137,45 @@ def _import_schemas(settings: Settings) -> Any:
     for path in (str(Path.cwd()), str(settings.root)):
         if path not in sys.path:
             sys.path.insert(0, path)
-    return importlib.import_module(settings.schemas)
+    importlib.invalidate_caches()  # files written moments ago (by `schema create`) are seen
+    try:
+        # A package's submodules are imported here too, so their errors are reported alike.
+        return normalize_schemas(importlib.import_module(settings.schemas))
+    except HedystiaError:
+        raise  # already names the model or table at fault
+    except Exception as exc:
+        # Whatever the module raised (ImportError, SyntaxError, a Pydantic error...), the user
+        # needs one line naming the module; --verbose shows the traceback.
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        where = ""
+        if isinstance(exc, SyntaxError) and exc.filename:
+            where = f" ({exc.filename}, line {exc.lineno})"
+        raise SchemasImportError(
+            f"cannot import the schemas module {settings.schemas!r}: "
+            f"{type(exc).__name__}: {detail}{where}"
+        ) from exc
 
 
 def _open(
-    ctx: click.Context, *, need_schemas: bool = True, need_migrations: bool = False
+    ctx: click.Context,
+    *,
+    need_schemas: bool = True,
+    need_migrations: bool = False,
+    load_migrations: bool = True,
 ) -> Database:
+    """Open the configured database. Migration files are loaded only when ``load_migrations``
+    (so a broken migration file does not stop ``sync`` or ``history``); ``need_migrations``
+    makes a missing migrations directory an error."""
     settings = _settings(ctx)
     if not settings.connection:
         raise UserError(
             "no database configured: set connection in [tool.hedystia-models], "
             "HEDYSTIA_DATABASE, or pass --connection"
         )
-    schemas = _import_schemas(settings) if need_schemas else []
+    schemas = _import_schemas(settings) if need_schemas else {}
     migrations = None
     if settings.migrations.is_dir():
-        migrations = settings.migrations
+        migrations = settings.migrations if load_migrations else None
     elif need_migrations:
         raise UserError(f"migrations directory {str(settings.migrations)!r} does not exist")
     return database(
@@ -152,7 +191,9 @@ def _emit_json(data: Any) -> None:
 
 
 def _slug(name: str) -> str:
-    slug = re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+    """``"Add karma"``, ``"add-karma"`` and ``"AddKarma"`` all become ``add_karma``."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    slug = re.sub(r"[^0-9a-zA-Z]+", "_", words).strip("_").lower()
     if not slug:
         raise UserError(f"{name!r} is not a usable name")
     return slug
@@ -162,9 +203,17 @@ def _class_name(name: str) -> str:
     return "".join(part.capitalize() for part in _slug(name).split("_"))
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _write_new(path: Path, text: str) -> None:
     if path.exists():
-        raise UserError(f"{path} already exists; not overwriting it")
+        raise UserError(f"{_shown(path)} already exists; not overwriting it")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
@@ -198,21 +247,43 @@ class {cls}(Table, table="{table}"):
 @click.option(
     "--path",
     "directory",
-    default=DEFAULT_SCHEMAS_PATH,
-    show_default=True,
-    help="Directory to write the file into.",
+    default=None,
+    help="Directory to write the file into (default: the package of the configured schemas "
+    f"module, else {DEFAULT_SCHEMAS_PATH}).",
 )
 @click.pass_context
-def schema_create(ctx: click.Context, name: str, directory: str) -> None:
+def schema_create(ctx: click.Context, name: str, directory: str | None) -> None:
     """Write a Table class for table NAME with an auto-increment id and timestamps."""
     with _errors(ctx):
         table = _slug(name)
-        target = Path(directory) / f"{table}.py"
-        _write_new(target, SCHEMA_TEMPLATE.format(table=table, cls=_class_name(name)))
+        cls = _class_name(name)
+        if not cls.isidentifier():
+            raise UserError(f"{name!r} does not give a class name; start it with a letter")
+        settings = _settings(ctx)
+        folder = Path(directory) if directory else _schemas_directory(settings)
+        target = folder / f"{table}.py"
+        _write_new(target, SCHEMA_TEMPLATE.format(table=table, cls=cls))
         init = target.parent / "__init__.py"
         if not init.exists():
             init.write_text('"""Table models."""\n', encoding="utf-8")
-        click.echo(f"created {target}")
+        click.echo(f"created {_shown(target)}")
+        if _schemas_directory(settings).resolve() != folder.resolve() or not settings.schemas:
+            click.echo(
+                f"note: {_shown(target)} is outside the configured schemas module "
+                f"({settings.schemas or 'none configured'}); import {cls} there, or set schemas "
+                "in [tool.hedystia-models], so sync sees it",
+                err=True,
+            )
+
+
+def _schemas_directory(settings: Settings) -> Path:
+    """Where ``schema create`` writes by default: the directory of the configured schemas
+    package (relative to pyproject.toml), else ``database/schemas``."""
+    if settings.schemas:
+        package = settings.root.joinpath(*settings.schemas.split("."))
+        if not package.with_suffix(".py").is_file():  # a plain module cannot hold more files
+            return package
+    return settings.root / DEFAULT_SCHEMAS_PATH
 
 
 # -- migrations -------------------------------------------------------------------------------
@@ -265,6 +336,12 @@ def migration_create(
         stem = slug if no_id else f"{datetime.now(timezone.utc):%Y%m%d%H%M%S}_{slug}"
         if auto:
             with _open(ctx) as db:
+                pending = db.migration_status().pending
+                if pending:
+                    raise UserError(
+                        f"{len(pending)} migration(s) pending ({', '.join(pending)}): run "
+                        "`migrate up` first, or the new migration would repeat their changes"
+                    )
                 plan = db.plan()
             if plan.in_sync:
                 click.echo("database matches the models: nothing to generate, no file written")
@@ -274,7 +351,7 @@ def migration_create(
             text = MIGRATION_TEMPLATE.format(name=stem)
         target = folder / f"{stem}.py"
         _write_new(target, text)
-        click.echo(f"created {target}")
+        click.echo(f"created {_shown(target)}")
         if auto:
             unsafe = len(plan.unsafe) + len(plan.blocked)
             if unsafe:
@@ -302,7 +379,13 @@ def migrate_up(ctx: click.Context) -> None:
 
 
 @migrate.command("down")
-@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="How many of the newest applied migrations to roll back.",
+)
 @click.pass_context
 def migrate_down(ctx: click.Context, steps: int) -> None:
     """Roll back the newest applied migrations."""
@@ -339,7 +422,7 @@ def migrate_status(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def history(ctx: click.Context, as_json: bool) -> None:
     """Every row of __hedystia_migrations: syncs and migrations, oldest first."""
-    with _errors(ctx), _open(ctx, need_schemas=False) as db:
+    with _errors(ctx), _open(ctx, need_schemas=False, load_migrations=False) as db:
         entries = db.history()
     if as_json:
         _emit_json([vars(e) for e in entries])
@@ -361,14 +444,24 @@ def history(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def sync(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     """Print the plan (SQL and unsafe findings) and apply its safe part."""
-    with _errors(ctx), _open(ctx) as db:
+    with _errors(ctx), _open(ctx, load_migrations=False) as db:
         plan = db.plan()
         if as_json:
             _emit_json(plan.to_dict())
         else:
             click.echo(str(plan))
         if not dry_run and plan:
-            db.sync()
+            # The plan printed above already lists what sync leaves alone; its log warnings
+            # would repeat that on stderr (kept with --verbose).
+            quiet = not ctx.find_root().obj["verbose"]
+            logger = logging.getLogger("hedystia_models")
+            level = logger.level
+            if quiet:
+                logger.setLevel(logging.ERROR)
+            try:
+                db.sync()
+            finally:
+                logger.setLevel(level)
             if not as_json:
                 click.echo(click.style("applied", fg="green"))
 

@@ -21,9 +21,9 @@ from pydantic.fields import FieldInfo
 from . import ddl
 from .diff import add_column_operation, column_changes
 from .errors import MigrationError
-from .introspect import read_table
+from .introspect import _SQL_TOKEN, read_table
 from .operations import CreateIndex, CreateTable, Operation, Safety
-from .quoting import quote_identifier
+from .quoting import fold_identifier, quote_identifier
 from .spec import ColumnSpec, IndexSpec, TableSpec
 from .table import Table, column_from_field, table_info
 
@@ -162,22 +162,26 @@ class SchemaContext:
             )
         if len(current.columns) == 1:
             raise MigrationError(self._where(f"cannot drop the only column of table {table!r}"))
-        if self._try(ddl.drop_column_sql(current.name, column.name)):
+        refusal = self._try(ddl.drop_column_sql(current.name, column.name))
+        if refusal is None:
             return
-        folded = column.name.casefold()
+        self._refuse_if_dependents_break(refusal, f"drop_column({table!r}, {name!r})")
+        folded = fold_identifier(column.name)
         new = replace(
             current,
-            columns=tuple(c for c in current.columns if c.name.casefold() != folded),
+            columns=tuple(c for c in current.columns if fold_identifier(c.name) != folded),
             indexes=tuple(
-                i for i in current.indexes if folded not in {c.casefold() for c in i.columns}
+                i
+                for i in current.indexes
+                if folded not in {fold_identifier(c) for c in i.columns if c is not None}
             ),
             unique_together=tuple(
-                u for u in current.unique_together if folded not in {c.casefold() for c in u}
+                u for u in current.unique_together if folded not in {fold_identifier(c) for c in u}
             ),
             foreign_keys=tuple(
                 fk
                 for fk in current.foreign_keys
-                if folded not in {c.casefold() for c in fk.columns}
+                if folded not in {fold_identifier(c) for c in fk.columns}
             ),
         )
         copy = [(c.name, quote_identifier(c.name)) for c in new.columns]
@@ -189,20 +193,24 @@ class SchemaContext:
         current = self._table(table)
         if not current.has_column(old):
             raise MigrationError(self._where(f"table {table!r} has no column {old!r}"))
-        if current.has_column(new) and old.casefold() != new.casefold():
+        if current.has_column(new) and fold_identifier(old) != fold_identifier(new):
             raise MigrationError(self._where(f"table {table!r} already has column {new!r}"))
         column = current.column(old)
-        if self._try(ddl.rename_column_sql(current.name, column.name, new)):
+        refusal = self._try(ddl.rename_column_sql(current.name, column.name, new))
+        if refusal is None:
             return
-        folded = column.name.casefold()
+        self._refuse_if_dependents_break(refusal, f"rename_column({table!r}, {old!r}, {new!r})")
+        folded = fold_identifier(column.name)
 
         def swap(name: str) -> str:
-            return new if name.casefold() == folded else name
+            # None stands for an expression in an index; such an index is re-created from
+            # its stored SQL by _rebuild.
+            return new if name is not None and fold_identifier(name) == folded else name
 
         renamed = replace(
             current,
             columns=tuple(
-                c.renamed(new) if c.name.casefold() == folded else c for c in current.columns
+                c.renamed(new) if fold_identifier(c.name) == folded else c for c in current.columns
             ),
             indexes=tuple(
                 replace(i, columns=tuple(swap(c) for c in i.columns)) for i in current.indexes
@@ -216,21 +224,86 @@ class SchemaContext:
         copy = [(swap(c.name), quote_identifier(c.name)) for c in current.columns]
         self._rebuild(current, renamed, copy)
 
-    def _try(self, statement: str) -> bool:
-        """Run ``statement`` in a savepoint; False (and nothing changed) if SQLite refuses."""
+    def _try(self, statement: str) -> str | None:
+        """Run ``statement`` in a savepoint: ``None`` when it worked, else SQLite's reason for
+        refusing it (and nothing changed)."""
         self._conn.execute("SAVEPOINT hedystia_native")
         try:
             self._conn.execute(statement)
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
             self._conn.execute("ROLLBACK TO SAVEPOINT hedystia_native")
             self._conn.execute("RELEASE SAVEPOINT hedystia_native")
-            return False
+            return str(exc)
         self._conn.execute("RELEASE SAVEPOINT hedystia_native")
-        return True
+        return None
+
+    def _refuse_if_dependents_break(self, refusal: str, what: str) -> None:
+        """SQLite re-checks every trigger and view after an ``ALTER TABLE`` and refuses when one
+        would break. A rebuild re-creates triggers as written and leaves views alone, so it
+        would leave that object broken (every later insert failing, say): stop instead."""
+        if refusal.startswith(("error in trigger ", "error in view ")):
+            raise MigrationError(
+                self._where(
+                    f"{what}: SQLite refuses ({refusal}). Drop that trigger or view first "
+                    "(ctx.sql('DROP TRIGGER ...')) and re-create it after the change"
+                )
+            )
+
+    def _refuse_unrepresentable(self, table: str) -> None:
+        """A rebuild re-declares the table from its spec, which has no place for collations,
+        generated columns, ``STRICT`` or ``WITHOUT ROWID``; refuse rather than lose them."""
+        (sql,) = self._conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        words = {token.upper() for token in _SQL_TOKEN.findall(sql)}
+        found = [word for word in ("COLLATE", "STRICT") if word in words]
+        if "WITHOUT" in words and "ROWID" in words:
+            found.append("WITHOUT ROWID")
+        xinfo = self._conn.execute(f"PRAGMA table_xinfo({quote_identifier(table)})").fetchall()
+        if any(row[6] for row in xinfo):
+            found.append("generated columns")
+        if found:
+            raise MigrationError(
+                self._where(
+                    f"this change needs a rebuild of table {table!r}, and a rebuild would lose "
+                    f"its {', '.join(found)}; rebuild it by hand with ctx.sql (create the new "
+                    "table, copy the rows, drop the old one, rename the new one)"
+                )
+            )
 
     def _rebuild(self, old: TableSpec, new: TableSpec, copy: list[tuple[str, str]]) -> None:
+        """Rebuild ``old`` as ``new``. Indexes the change leaves alone are re-created from
+        their stored SQL, exactly as written (names, sort order, collations, expressions);
+        only indexes on a renamed column are rendered from the spec."""
+        self._refuse_unrepresentable(old.name)
+        stored: dict[str, str] = dict(
+            self._conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL",
+                (old.name,),
+            ).fetchall()
+        )
+        verbatim = [stored[i.name] for i in new.indexes if i in old.indexes and i.name in stored]
+        rendered = tuple(i for i in new.indexes if i not in old.indexes or i.name not in stored)
+        # Introspection reads a single-column UNIQUE index as the column's `unique` flag; when
+        # the column keeps its name, keep the index itself instead of an inline UNIQUE.
+        listed = {i.name for i in old.indexes}
+        columns = {fold_identifier(c.name): c for c in new.columns}
+        for index_name, sql in stored.items():
+            if index_name in listed:
+                continue
+            names = [
+                row[2]
+                for row in self._conn.execute(f"PRAGMA index_info({quote_identifier(index_name)})")
+            ]
+            if len(names) == 1 and names[0] is not None and old.has_column(names[0]):
+                column = columns.get(fold_identifier(names[0]))
+                if column is not None and column.name == old.column(names[0]).name:
+                    columns[fold_identifier(column.name)] = replace(column, unique=False)
+                    verbatim.append(sql)
+        new = replace(new, columns=tuple(columns.values()), indexes=rendered)
         temp = f"_hedystia_new_{old.name}"
-        self._run(ddl.rebuild_table_sql(old, new, copy, temp_name=temp))
+        self._run([*ddl.rebuild_table_sql(old, new, copy, temp_name=temp), *verbatim])
 
     # -- indexes ------------------------------------------------------------------------------
 
@@ -258,7 +331,7 @@ class SchemaContext:
             "SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name = ? COLLATE NOCASE",
             (name,),
         ).fetchone()
-        if row is None or row[0].casefold() != table.casefold():
+        if row is None or fold_identifier(row[0]) != fold_identifier(table):
             raise MigrationError(self._where(f"table {table!r} has no index {name!r}"))
         self._run([ddl.drop_index_sql(name)])
 
@@ -267,17 +340,27 @@ class MigrationContext:
     """What ``up`` and ``down`` receive: ``schema`` for DDL, ``sql`` for statements, ``db``
     (the ``sqlite_utils.Database``) for anything else."""
 
-    def __init__(self, db: sqlite_utils.Database, migration: str) -> None:
+    def __init__(
+        self, db: sqlite_utils.Database, migration: str, *, autocommit: bool = False
+    ) -> None:
         self.db = db
         self.name = migration
         self.schema = SchemaContext(db, migration)
+        self._autocommit = autocommit
 
     def sql(
         self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """Run one statement with bound parameters; rows come back as dicts."""
+        """Run one statement with bound parameters; rows come back as dicts.
+
+        In a ``transactional=False`` migration each statement is committed at once (sqlite3
+        would otherwise keep the transaction it opens for a write, and ``VACUUM`` after a
+        ``DELETE`` would fail)."""
         cursor = self.db.conn.execute(query, params if params is not None else ())
-        if cursor.description is None:
-            return []
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        rows: list[dict[str, Any]] = []
+        if cursor.description is not None:
+            names = [d[0] for d in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        if self._autocommit and self.db.conn.in_transaction:
+            self.db.conn.commit()
+        return rows

@@ -16,6 +16,7 @@ from . import history
 from .errors import ConfigurationError
 from .migrations import MigrationDefinition, MigrationStatus, Migrator, load_migrations
 from .plan import Plan
+from .quoting import fold_identifier
 from .repository import Repository
 from .schemas import normalize_schemas
 from .spec import TableSpec
@@ -113,9 +114,9 @@ class Database:
         """The repository for a table name or a schemas key: ``db["users"]``."""
         model = self.models.get(name)
         if model is None:
-            folded = name.casefold()
+            folded = fold_identifier(name)
             model = next(
-                (m for m in self.models.values() if table_info(m).name.casefold() == folded),
+                (m for m in self.models.values() if fold_identifier(table_info(m).name) == folded),
                 None,
             )
         if model is None:
@@ -132,7 +133,7 @@ class Database:
         try:
             return self[name]
         except KeyError as exc:
-            raise AttributeError(str(exc)) from None
+            raise AttributeError(exc.args[0]) from None  # str(exc) would add quotes
 
     # -- schema -------------------------------------------------------------------------------
 

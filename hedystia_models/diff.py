@@ -24,7 +24,7 @@ from .operations import (
     Safety,
 )
 from .plan import Plan
-from .quoting import UNPARSED, parse_sql_literal
+from .quoting import UNPARSED, fold_identifier, parse_sql_literal
 from .spec import ColumnSpec, TableSpec, normalize_sql
 
 __all__ = ["add_column_operation", "column_changes", "diff", "order_by_dependencies"]
@@ -32,17 +32,17 @@ __all__ = ["add_column_operation", "column_changes", "diff", "order_by_dependenc
 
 def order_by_dependencies(tables: Sequence[TableSpec]) -> list[TableSpec]:
     """Tables ordered so that referenced tables come first (stable; cycles keep their order)."""
-    by_name = {t.name.casefold(): t for t in tables}
+    by_name = {fold_identifier(t.name): t for t in tables}
     ordered: list[TableSpec] = []
     state: dict[str, int] = {}  # 1 = visiting, 2 = done
 
     def visit(table: TableSpec) -> None:
-        key = table.name.casefold()
+        key = fold_identifier(table.name)
         if state.get(key):
             return
         state[key] = 1
         for target in sorted(table.foreign_key_targets()):
-            other = by_name.get(target.casefold())
+            other = by_name.get(fold_identifier(target))
             if other is not None and other is not table:
                 visit(other)
         state[key] = 2
@@ -132,19 +132,19 @@ def add_column_operation(table: TableSpec, column: ColumnSpec, has_rows: bool) -
 
 def diff(desired: Sequence[TableSpec], state: DatabaseState) -> Plan:
     """The plan that takes ``state`` to ``desired``."""
-    actual = {name.casefold(): spec for name, spec in state.tables.items()}
-    with_rows = {name.casefold() for name in state.tables_with_rows}
+    actual = {fold_identifier(name): spec for name, spec in state.tables.items()}
+    with_rows = {fold_identifier(name) for name in state.tables_with_rows}
     safe: list[Operation] = []
     later: list[Operation] = []
     for table in order_by_dependencies(desired):
-        current = actual.get(table.name.casefold())
+        current = actual.get(fold_identifier(table.name))
         if current is None:
             safe.append(CreateTable(table.name, spec=table))
             continue
-        ops = _diff_table(table, current, table.name.casefold() in with_rows)
+        ops = _diff_table(table, current, fold_identifier(table.name) in with_rows)
         safe.extend(op for op in ops if op.safety is Safety.SAFE)
         later.extend(op for op in ops if op.safety is not Safety.SAFE)
-    declared = {t.name.casefold() for t in desired}
+    declared = {fold_identifier(t.name) for t in desired}
     for key, spec in sorted(actual.items()):
         if key not in declared:
             later.append(
@@ -195,9 +195,9 @@ def _diff_table(table: TableSpec, current: TableSpec, has_rows: bool) -> list[Op
             )
 
     table_changes = []
-    if table.primary_key != current.primary_key and {c.casefold() for c in table.primary_key} == {
-        c.casefold() for c in current.primary_key
-    }:
+    if table.primary_key != current.primary_key and {
+        fold_identifier(c) for c in table.primary_key
+    } == {fold_identifier(c) for c in current.primary_key}:
         table_changes.append(f"primary key order {current.primary_key} -> {table.primary_key}")
     if set(table.foreign_keys) != set(current.foreign_keys):
         table_changes.append("multi-column foreign keys differ")
@@ -219,15 +219,15 @@ def _diff_table(table: TableSpec, current: TableSpec, has_rows: bool) -> list[Op
             )
         )
 
-    current_indexes = {i.name.casefold(): i for i in current.indexes}
+    current_indexes = {fold_identifier(i.name): i for i in current.indexes}
     for index in table.indexes:
-        found_index = current_indexes.pop(index.name.casefold(), None)
+        found_index = current_indexes.pop(fold_identifier(index.name), None)
         if found_index is None:
             if all(working.has_column(c) for c in index.columns):
                 ops.append(CreateIndex(table.name, index=index))
         elif (
-            tuple(c.casefold() for c in found_index.columns)
-            != tuple(c.casefold() for c in index.columns)
+            tuple(fold_identifier(c) for c in found_index.columns)
+            != tuple(fold_identifier(c) for c in index.columns)
             or found_index.unique != index.unique
             or (found_index.where and normalize_sql(found_index.where))
             != (index.where and normalize_sql(index.where))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlite_utils
 from sqlite_utils.create_table_parser import ParseError, parse_autoincrement, parse_uniques
 
-from .quoting import quote_identifier
+from .quoting import fold_identifier, quote_identifier
 from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 
 __all__ = ["INTERNAL_TABLES", "DatabaseState", "read_database", "read_table"]
@@ -115,16 +115,22 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
     for unique in uniques:
         names = tuple(c.name for c in unique.columns)
         if len(names) == 1:
-            unique_columns.add(names[0].casefold())
+            unique_columns.add(fold_identifier(names[0]))
         else:
             unique_together.append(names)
 
     indexes: list[IndexSpec] = []
     for index in table.indexes:
-        if index.origin == "c" and index.unique and len(index.columns) == 1 and not index.partial:
+        if (
+            index.origin == "c"
+            and index.unique
+            and len(index.columns) == 1
+            and index.columns[0] is not None  # None: an expression, such as lower(email)
+            and not index.partial
+        ):
             # A single-column unique index is how a UNIQUE column is added to an existing
             # table; it reads back as the column's `unique` flag.
-            unique_columns.add(index.columns[0].casefold())
+            unique_columns.add(fold_identifier(index.columns[0]))
             continue
         if index.origin != "c":
             continue  # implicit indexes of PRIMARY KEY / UNIQUE constraints
@@ -152,7 +158,7 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
             )
         else:
             assert fk.column is not None
-            references[fk.column.casefold()] = Reference(
+            references[fold_identifier(fk.column)] = Reference(
                 fk.other_table, fk.other_column or "rowid", fk.on_delete, fk.on_update
             )
 
@@ -160,13 +166,13 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
     table_checks: list[CheckSpec] = []
     for check in checks:
         if check.column and not check.name:
-            column_checks.setdefault(check.column.casefold(), []).append(check.check)
+            column_checks.setdefault(fold_identifier(check.column), []).append(check.check)
         else:
             table_checks.append(CheckSpec(check.check, check.name or None))
 
     specs = []
     for column in columns:
-        folded = column.name.casefold()
+        folded = fold_identifier(column.name)
         is_pk = bool(column.is_pk)
         rowid_alias = is_pk and len(pk_names) == 1 and column.type.upper() == "INTEGER"
         own_checks = column_checks.get(folded, [])
@@ -175,7 +181,8 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
                 name=column.name,
                 type=column.type,
                 primary_key=is_pk,
-                auto_increment=autoincrement is not None and autoincrement.casefold() == folded,
+                auto_increment=autoincrement is not None
+                and fold_identifier(autoincrement) == folded,
                 not_null=bool(column.notnull) or rowid_alias,
                 unique=folded in unique_columns and not (is_pk and len(pk_names) == 1),
                 default_sql=column.default_value,

@@ -16,7 +16,6 @@ import os
 import pkgutil
 import sys
 import textwrap
-import threading
 import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -233,25 +232,23 @@ def _await(awaitable: Any) -> None:
         await awaitable
 
     try:
-        asyncio.get_running_loop()
+        outer = asyncio.get_running_loop()
     except RuntimeError:
         asyncio.run(runner())
         return
-    # Called from inside a running event loop: run the coroutine on a private loop in a
-    # helper thread, blocking this one (the migration must finish before we go on).
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(runner())
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
+    # Called from inside a running event loop (an async app or test): run the coroutine to
+    # completion on a private loop, blocking the outer one, since the migration must finish
+    # before we go on. It stays on this thread, because the sqlite3 connection refuses to be
+    # used from another one; asyncio refuses to start a loop while this thread has a running
+    # one, so the outer loop is unmarked for the duration and marked again afterwards.
+    loop = asyncio.new_event_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        loop.run_until_complete(runner())
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
+        asyncio.events._set_running_loop(outer)
 
 
 class Migrator:
@@ -341,7 +338,7 @@ class Migrator:
         step = definition.up if direction == "up" else definition.down
         assert step is not None
         conn = self.db.conn
-        ctx = MigrationContext(self.db, definition.name)
+        ctx = MigrationContext(self.db, definition.name, autocommit=not definition.transactional)
         try:
             if definition.transactional:
                 with schema_transaction(conn):
@@ -352,10 +349,21 @@ class Migrator:
             else:
                 if conn.in_transaction:
                     conn.commit()
-                _call(step, ctx)
+                if self._is_applied(definition.name) != (direction == "down"):
+                    return False
+                try:
+                    _call(step, ctx)
+                except BaseException:
+                    # Statements of the step that sqlite3 opened a transaction for are undone
+                    # and, above all, the write lock is released.
+                    if conn.in_transaction:
+                        conn.rollback()
+                    raise
                 if conn.in_transaction:
                     conn.commit()
                 with schema_transaction(conn):
+                    if self._is_applied(definition.name) != (direction == "down"):
+                        return False  # another process ran it at the same time
                     self._track(definition, direction)
         except MigrationError as exc:
             if definition.name in str(exc):
@@ -365,8 +373,13 @@ class Migrator:
             ) from exc
         except Exception as exc:
             kind = type(exc).__name__
+            outcome = (
+                "was rolled back"
+                if definition.transactional
+                else "is not transactional, so what it did before failing may remain"
+            )
             raise MigrationError(
-                f"migration {definition.name!r} failed during {direction} and was rolled back: "
+                f"migration {definition.name!r} failed during {direction} and {outcome}: "
                 f"{kind}: {exc}"
             ) from exc
         return True

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["parse_sql_literal", "quote_identifier", "sql_literal"]
+__all__ = ["fold_identifier", "parse_sql_literal", "quote_identifier", "sql_literal"]
 
 
 def quote_identifier(name: str) -> str:
@@ -110,3 +110,14 @@ def _balanced(text: str) -> bool:
             if depth < 0:
                 return False
     return depth == 0
+
+
+_ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold_identifier(name: str) -> str:
+    """Fold an identifier's case the way SQLite compares identifiers: ASCII letters only.
+
+    ``"Users"`` and ``"users"`` name the same table; ``"CAFÉ"`` and ``"café"`` do not.
+    """
+    return name.translate(_ASCII_FOLD)

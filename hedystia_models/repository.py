@@ -135,11 +135,21 @@ def _condition(
     if op in ("in", "not_in"):
         if isinstance(operand, (str, bytes)) or not isinstance(operand, Iterable):
             raise QueryError(f"table {info.name!r}: {op!r} on {mapping.field!r} takes a list")
-        values = [_operand(info, mapping, op, v) for v in operand]
-        if not values:
-            return ("0" if op == "in" else "1"), []
+        # Null-safe like eq / ne: "in" is an OR of eq, "not_in" an AND of ne, so None in the
+        # list matches NULL, and NULL is "not in" a list without None.
+        items = list(operand)
+        with_null = any(v is None for v in items)
+        values = [_operand(info, mapping, op, v) for v in items if v is not None]
         marks = ", ".join("?" * len(values))
-        return f"{column} {'IN' if op == 'in' else 'NOT IN'} ({marks})", values
+        if op == "in":
+            test = f"{column} IN ({marks})" if values else "0"
+            return (f"({test} OR {column} IS NULL)" if with_null else test), values
+        test = f"{column} NOT IN ({marks})" if values else "1"
+        if with_null:
+            return (
+                f"({column} IS NOT NULL AND {test})" if values else f"{column} IS NOT NULL"
+            ), values
+        return (f"({column} IS NULL OR {test})" if values else "1"), values
     if op == "is_null":
         if not isinstance(operand, bool):
             raise QueryError(
@@ -250,8 +260,11 @@ class Repository(Generic[M]):
     @staticmethod
     def _rows(columns: list[list[Any]], skip: int | None = None) -> Iterator[tuple[Any, ...]]:
         """Row tuples from columns, made one at a time, leaving out the column ``skip``."""
+        count = len(columns[0]) if columns else 0
         if skip is not None:
             columns = [c for i, c in enumerate(columns) if i != skip]
+        if not columns:  # the key was the only column: one empty row per object
+            return iter([()] * count)
         return zip(*columns, strict=True)
 
     def _encode_rows(self, objects: Sequence[M]) -> list[tuple[Any, ...]]:
@@ -306,6 +319,8 @@ class Repository(Generic[M]):
         return RowError(_describe(self.info.name, problems), problems)
 
     def _insert_sql(self, columns: Sequence[str]) -> str:
+        if not columns:  # a table whose only column is the generated key
+            return f"INSERT INTO {self._table} DEFAULT VALUES"
         names = ", ".join(q(c) for c in columns)
         marks = ", ".join("?" * len(columns))
         return f"INSERT INTO {self._table} ({names}) VALUES ({marks})"
@@ -498,7 +513,16 @@ class Repository(Generic[M]):
         """Delete the rows matching ``where``; return how many. ``where={}`` deletes all."""
         condition, params = compile_where(self.info, where)
         with self.db.transaction():
-            cursor = self.db.conn.execute(f"DELETE FROM {self._table} WHERE {condition}", params)
+            try:
+                cursor = self.db.conn.execute(
+                    f"DELETE FROM {self._table} WHERE {condition}", params
+                )
+            except sqlite3.IntegrityError as exc:  # a row still referenced by a foreign key
+                raise RowError(
+                    f"table {self.info.name!r}: delete violates a constraint, nothing was "
+                    f"deleted: {exc}",
+                    [(None, None, str(exc))],
+                ) from exc
         return int(cursor.rowcount)
 
     def upsert(

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import SchemaError
+from .quoting import fold_identifier
 from .table import Table, table_info
 
 __all__ = ["normalize_schemas"]
@@ -74,12 +75,12 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
         if model in result.values():
             continue  # the same class re-exported under another name
         name = table_info(model).name
-        other = claimed.get(name.casefold())
+        other = claimed.get(fold_identifier(name))
         if other is not None:
             raise SchemaError(
                 f"models {other.__module__}.{other.__qualname__} and "
                 f"{model.__module__}.{model.__qualname__} both declare table {name!r}"
             )
-        claimed[name.casefold()] = model
+        claimed[fold_identifier(name)] = model
         result[key] = model
     return result

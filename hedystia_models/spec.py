@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .quoting import UNPARSED, parse_sql_literal, sql_literal
+from .quoting import UNPARSED, fold_identifier, parse_sql_literal, sql_literal
 
 __all__ = [
     "FK_ACTIONS",
@@ -306,7 +306,7 @@ class TableSpec:
         object.__setattr__(self, "triggers", tuple(self.triggers))
         seen: set[str] = set()
         for column in self.columns:
-            key = column.name.casefold()
+            key = fold_identifier(column.name)
             if key in seen:
                 raise ValueError(f"table {self.name!r} has two columns named {column.name!r}")
             seen.add(key)
@@ -329,16 +329,16 @@ class TableSpec:
 
     def column(self, name: str) -> ColumnSpec:
         """The column called ``name`` (matched case-insensitively, as SQLite does)."""
-        folded = name.casefold()
+        folded = fold_identifier(name)
         for column in self.columns:
-            if column.name.casefold() == folded:
+            if fold_identifier(column.name) == folded:
                 return column
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
     def has_column(self, name: str) -> bool:
         """True when the table has a column called ``name`` (case-insensitively)."""
-        folded = name.casefold()
-        return any(c.name.casefold() == folded for c in self.columns)
+        folded = fold_identifier(name)
+        return any(fold_identifier(c.name) == folded for c in self.columns)
 
     def with_column(self, column: ColumnSpec) -> TableSpec:
         """A copy with ``column`` appended."""

@@ -20,7 +20,7 @@ from pydantic_core import PydanticUndefined
 from .ddl import index_name
 from .errors import SchemaError
 from .fields import Column, ColumnRef, column_meta
-from .quoting import quote_identifier, sql_literal
+from .quoting import fold_identifier, quote_identifier, sql_literal
 from .spec import ColumnSpec, IndexSpec, Reference, TableSpec
 from .typemap import Storage, storage_for
 
@@ -87,9 +87,9 @@ class TableInfo:
         for mapping in self.fields:
             if mapping.field == key:
                 return mapping
-        folded = key.casefold()
+        folded = fold_identifier(key)
         for mapping in self.fields:
-            if mapping.column.casefold() == folded:
+            if fold_identifier(mapping.column) == folded:
                 return mapping
         return None
 
@@ -185,7 +185,7 @@ def _build_info(model: type[Table]) -> TableInfo:
         meta = metas[mapping.field]
         info = model.model_fields[mapping.field]
         where = f"{model.__name__}.{mapping.field}"
-        folded = mapping.column.casefold()
+        folded = fold_identifier(mapping.column)
         if folded in seen_columns:
             raise SchemaError(
                 f"{where}: column {mapping.column!r} is also used by field {seen_columns[folded]!r}"
