@@ -7,6 +7,8 @@ so validation and JSON schema are unaffected.
 
 from __future__ import annotations
 
+import types
+import typing
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -111,10 +113,29 @@ def Field(
     return info
 
 
+def _annotated_metadata(annotation: Any) -> list[Any]:
+    """Metadata of ``Annotated`` layers, looking inside ``X | None`` (Pydantic does not merge
+    metadata from inside a union into the field)."""
+    found: list[Any] = []
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        args = typing.get_args(annotation)
+        found.extend(args[1:])
+        found.extend(_annotated_metadata(args[0]))
+    elif origin is typing.Union or origin is types.UnionType:
+        for arg in typing.get_args(annotation):
+            found.extend(_annotated_metadata(arg))
+    return found
+
+
 def column_meta(info: FieldInfo) -> Column:
-    """The merged :class:`Column` metadata of a field (an empty one when it has none)."""
+    """The merged :class:`Column` metadata of a field (an empty one when it has none): from
+    ``Field(...)`` and from ``Annotated[..., Column(...)]``, also inside ``X | None``."""
     meta = Column()
-    for item in info.metadata:
-        if isinstance(item, Column):
+    items = [*_annotated_metadata(info.annotation), *info.metadata]
+    seen: list[Column] = []
+    for item in items:
+        if isinstance(item, Column) and all(item is not s for s in seen):
+            seen.append(item)
             meta = meta.merged(item)
     return meta

@@ -73,7 +73,13 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
     claimed: dict[str, type[Table]] = {}
     for key, model in pairs:
         if model in result.values():
-            continue  # the same class re-exported under another name
+            if isinstance(schemas, Mapping):
+                first = next(k for k, m in result.items() if m is model)
+                raise SchemaError(
+                    f"schemas[{key!r}] repeats model {model.__qualname__}, already given as "
+                    f"schemas[{first!r}]"
+                )
+            continue  # the same class re-exported under another name, or listed twice
         name = table_info(model).name
         other = claimed.get(fold_identifier(name))
         if other is not None:

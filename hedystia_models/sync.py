@@ -82,20 +82,24 @@ def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec]) -> Plan:
         return Plan()
     first = plan_for(db, specs)
     _raise_if_blocked(first)  # fail fast, before waiting for the write lock
-    if not first.safe:
-        # Nothing to apply: only remember the fingerprint, which needs a write. A read-only
-        # database simply skips the remembering (the next start plans again).
-        try:
-            with schema_transaction(conn):
-                history.ensure_tables(conn)
-                _remember(conn, specs)
-        except sqlite3.OperationalError as exc:
-            if "readonly" not in str(exc):
-                raise
-        _warn_unsafe(first)
-        return first
+    try:
+        plan = _apply_locked(db, specs)
+    except sqlite3.OperationalError as exc:
+        # Nothing needed applying, only the fingerprint needed remembering: a read-only
+        # database skips that (and plans again at the next start).
+        if first.safe or "readonly" not in str(exc):
+            raise
+        plan = first
+    _warn_unsafe(plan)
+    return plan
+
+
+def _apply_locked(db: sqlite_utils.Database, specs: Sequence[TableSpec]) -> Plan:
+    """Under the write lock: plan again (another process may have synced meanwhile), apply
+    the safe operations, record them, and remember the fingerprint; all or nothing."""
+    conn = db.conn
     with schema_transaction(conn):
-        plan = plan_for(db, specs)  # again, now that we hold the write lock
+        plan = plan_for(db, specs)
         _raise_if_blocked(plan)
         statements = plan.sql()
         history.ensure_tables(conn)
@@ -109,7 +113,6 @@ def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec]) -> Plan:
         if statements:
             history.record(conn, name=history.new_sync_name(), kind="sync", statements=statements)
         _remember(conn, specs)
-    _warn_unsafe(plan)
     return plan
 
 

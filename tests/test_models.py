@@ -291,3 +291,13 @@ def test_unique_on_single_primary_key_is_implied() -> None:
     assert column.primary_key and not column.unique
     db = database(schemas=[Keyed], connection=":memory:", sync_schemas=True)
     assert db.plan().in_sync
+
+
+def test_column_metadata_inside_an_optional_annotated_type_is_honoured() -> None:
+    class Tagged(Table, table="tagged_optional"):
+        id: int | None = Field(default=None, primary_key=True)
+        code: Annotated[str, Column(unique=True, column="the_code")] | None = None
+
+    column = Tagged.table_spec().column("the_code")
+    assert column.unique is True
+    assert column.not_null is False

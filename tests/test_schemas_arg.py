@@ -144,3 +144,13 @@ def test_table_names_clash_case_insensitively() -> None:
 
 def test_same_class_twice_in_a_list_is_one_model() -> None:
     assert normalize_schemas([Author, Author]) == {"sa_authors": Author}
+
+
+def test_a_dict_giving_one_model_under_two_keys_is_an_error() -> None:
+    class Twice(Table, table="twice"):
+        id: int | None = Field(default=None, primary_key=True)
+
+    with pytest.raises(SchemaError) as info:
+        normalize_schemas({"a": Twice, "b": Twice})
+    message = str(info.value)
+    assert "schemas['b']" in message and "schemas['a']" in message and "Twice" in message

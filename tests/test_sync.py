@@ -831,3 +831,31 @@ def test_sync_inside_a_user_transaction_is_part_of_it() -> None:
     assert "in_tx" not in db.sqlite.table_names()
     db.sync()
     assert "in_tx" in db.sqlite.table_names()
+
+
+def test_a_no_op_sync_on_a_read_only_database_does_not_fail(tmp_path: Path) -> None:
+    class Ro(Table, table="read_only_items"):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str = ""
+
+    path = tmp_path / "ro.db"
+    database(schemas=[Ro], connection=path, sync_schemas=True).close()
+    # A fresh fingerprint is needed (schema_version moves), yet the file is read-only.
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE unrelated (x)")
+    conn.commit()
+    conn.close()
+    read_only = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = database(schemas=[Ro], connection=read_only)
+    plan = db.sync()
+    assert not plan.safe
+    assert [op.table for op in plan.unsafe] == ["unrelated"]
+
+    class RoMore(Table, table="read_only_items"):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str = ""
+        extra: int | None = None
+
+    # With something to apply, the read-only error is not hidden.
+    with pytest.raises(sqlite3.OperationalError):
+        database(schemas=[RoMore], connection=read_only).sync()
