@@ -857,5 +857,5 @@ def test_a_no_op_sync_on_a_read_only_database_does_not_fail(tmp_path: Path) -> N
         extra: int | None = None
 
     # With something to apply, the read-only error is not hidden.
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(SyncError, match="readonly"):
         database(schemas=[RoMore], connection=read_only).sync()
