@@ -40,4 +40,5 @@ class RowError(HedystiaError):
 
 
 class QueryError(HedystiaError):
-    """A ``where``/``order_by`` argument names an unknown field or uses an unknown operator."""
+    """A ``where``/``order_by`` argument names an unknown field, uses an unknown operator, or
+    compares a field with a value that is not of the field's type."""
