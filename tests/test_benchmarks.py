@@ -1,0 +1,31 @@
+"""The benchmark scripts keep working (tiny sizes; their timings are not asserted here:
+speed targets are ratios measured by the benchmarks themselves, never timed unit tests)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def test_insert_many_benchmark_runs_and_reports_every_contender() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "bench_insert_many.py"),
+            "--rows",
+            "300",
+            "--repeat",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for contender in ("floor", "target", "hedystia", "sqlite-utils"):
+        assert contender in result.stdout
+    assert "hedystia / target =" in result.stdout
