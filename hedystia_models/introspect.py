@@ -13,7 +13,12 @@ import sqlite3
 from dataclasses import dataclass
 
 import sqlite_utils
-from sqlite_utils.create_table_parser import ParseError, parse_autoincrement, parse_uniques
+from sqlite_utils.create_table_parser import (
+    ParseError,
+    parse_autoincrement,
+    parse_checks,
+    parse_uniques,
+)
 
 from .quoting import fold_identifier, quote_identifier
 from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
@@ -96,19 +101,25 @@ def read_database(db: sqlite_utils.Database) -> DatabaseState:
 
 def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
     """Read one table into a :class:`TableSpec`."""
-    table = db.table(name)
-    if not isinstance(table, sqlite_utils.db.Table):  # pragma: no cover - views are excluded
-        raise TypeError(f"{name!r} is not a table")
+    # sqlite_utils.db.Table directly: db.table() and Table.columns look the name up among all
+    # tables and views first, which would make reading N tables cost O(N^2).
+    table = sqlite_utils.db.Table(db, name)
     create_sql = table.schema
-    columns = table.columns
+    columns = [
+        sqlite_utils.db.Column(*row)
+        for row in db.execute(f"PRAGMA table_info({quote_identifier(name)})").fetchall()
+    ]
     pk_columns = sorted((c for c in columns if c.is_pk), key=lambda c: c.is_pk)
     pk_names = [c.name for c in pk_columns]
+    # sqlite-utils' CREATE TABLE parsers are the slow part of introspection; a constraint
+    # whose keyword does not occur in the statement cannot be there, so skip its parser.
+    upper = create_sql.upper()
     try:
-        autoincrement = parse_autoincrement(create_sql)
-        uniques = parse_uniques(create_sql)
+        autoincrement = parse_autoincrement(create_sql) if "AUTOINCREMENT" in upper else None
+        uniques = parse_uniques(create_sql) if "UNIQUE" in upper else []
+        checks = parse_checks(create_sql) if "CHECK" in upper else []
     except ParseError:  # pragma: no cover - SQLite accepted it, the parser did not
-        autoincrement, uniques = None, []
-    checks = table.checks
+        autoincrement, uniques, checks = None, [], []
 
     unique_columns: set[str] = set()
     unique_together: list[tuple[str, ...]] = []

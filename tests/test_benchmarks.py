@@ -29,3 +29,24 @@ def test_insert_many_benchmark_runs_and_reports_every_contender() -> None:
     for contender in ("floor", "target", "hedystia", "sqlite-utils"):
         assert contender in result.stdout
     assert "hedystia / target =" in result.stdout
+
+
+def test_sync_startup_benchmark_runs() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "bench_sync_startup.py"),
+            "--tables",
+            "3",
+            "6",
+            "--repeat",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()[1:]]
+    assert [row[0] for row in rows] == ["3", "6"]
