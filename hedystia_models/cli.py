@@ -176,7 +176,8 @@ def _open(
     migrations = None
     if settings.migrations.is_dir():
         migrations = settings.migrations if load_migrations else None
-    elif need_migrations:
+    elif need_migrations or (load_migrations and settings.migrations_configured):
+        # A directory that was named explicitly but is missing is a typo, not "no migrations".
         raise UserError(f"migrations directory {str(settings.migrations)!r} does not exist")
     return database(
         schemas=schemas,
@@ -335,7 +336,7 @@ def migration_create(
         slug = _slug(name)
         stem = slug if no_id else f"{datetime.now(timezone.utc):%Y%m%d%H%M%S}_{slug}"
         if auto:
-            with _open(ctx) as db:
+            with _open(ctx, load_migrations=settings.migrations.is_dir()) as db:
                 pending = db.migration_status().pending
                 if pending:
                     raise UserError(

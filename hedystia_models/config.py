@@ -43,6 +43,7 @@ class Settings:
     migrations: Path
     connection: str | None
     pyproject: Path | None
+    migrations_configured: bool = False  # named by the --migrations flag
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -100,4 +101,5 @@ def load_settings(
         migrations=chosen_migrations,
         connection=chosen_connection,
         pyproject=pyproject,
+        migrations_configured=bool(migrations),
     )

@@ -109,7 +109,7 @@ def render_operation(op: Operation, indent: int = 4) -> list[str]:
             "# SQLite cannot alter this in place: rebuild the table with ctx.sql(...) or",
             "# ctx.schema.create_table under a new name, copy the rows, then swap the tables.",
         ]
-        return [f"# UNSAFE: {op.reason}", *code] if op.reason else code
+        return [f"# UNSAFE: {op.describe()}", *code[1:]]
     else:  # pragma: no cover - every operation kind is handled above
         raise TypeError(f"cannot render {op!r}")
     if op.safety is Safety.SAFE:
