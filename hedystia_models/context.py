@@ -162,10 +162,8 @@ class SchemaContext:
             )
         if len(current.columns) == 1:
             raise MigrationError(self._where(f"cannot drop the only column of table {table!r}"))
-        refusal = self._try(ddl.drop_column_sql(current.name, column.name))
-        if refusal is None:
+        if self._try(ddl.drop_column_sql(current.name, column.name)):
             return
-        self._refuse_if_dependents_break(refusal, f"drop_column({table!r}, {name!r})")
         folded = fold_identifier(column.name)
         new = replace(
             current,
@@ -196,10 +194,8 @@ class SchemaContext:
         if current.has_column(new) and fold_identifier(old) != fold_identifier(new):
             raise MigrationError(self._where(f"table {table!r} already has column {new!r}"))
         column = current.column(old)
-        refusal = self._try(ddl.rename_column_sql(current.name, column.name, new))
-        if refusal is None:
+        if self._try(ddl.rename_column_sql(current.name, column.name, new)):
             return
-        self._refuse_if_dependents_break(refusal, f"rename_column({table!r}, {old!r}, {new!r})")
         folded = fold_identifier(column.name)
 
         def swap(name: str) -> str:
@@ -224,30 +220,49 @@ class SchemaContext:
         copy = [(swap(c.name), quote_identifier(c.name)) for c in current.columns]
         self._rebuild(current, renamed, copy)
 
-    def _try(self, statement: str) -> str | None:
-        """Run ``statement`` in a savepoint: ``None`` when it worked, else SQLite's reason for
-        refusing it (and nothing changed)."""
+    def _try(self, statement: str) -> bool:
+        """Run ``statement`` in a savepoint; False (and nothing changed) if SQLite refuses."""
         self._conn.execute("SAVEPOINT hedystia_native")
         try:
             self._conn.execute(statement)
-        except sqlite3.OperationalError as exc:
+        except sqlite3.OperationalError:
             self._conn.execute("ROLLBACK TO SAVEPOINT hedystia_native")
             self._conn.execute("RELEASE SAVEPOINT hedystia_native")
-            return str(exc)
+            return False
         self._conn.execute("RELEASE SAVEPOINT hedystia_native")
-        return None
+        return True
 
-    def _refuse_if_dependents_break(self, refusal: str, what: str) -> None:
-        """SQLite re-checks every trigger and view after an ``ALTER TABLE`` and refuses when one
-        would break. A rebuild re-creates triggers as written and leaves views alone, so it
-        would leave that object broken (every later insert failing, say): stop instead."""
-        if refusal.startswith(("error in trigger ", "error in view ")):
-            raise MigrationError(
-                self._where(
-                    f"{what}: SQLite refuses ({refusal}). Drop that trigger or view first "
-                    "(ctx.sql('DROP TRIGGER ...')) and re-create it after the change"
-                )
-            )
+    def _broken_dependents(self) -> dict[tuple[str, str], str]:
+        """Views and triggers that do not compile, with SQLite's error. Each view is compiled as
+        ``SELECT *``; each trigger by compiling (``EXPLAIN``, never running) a statement that
+        fires it, which is when SQLite resolves the names in its body."""
+        broken: dict[tuple[str, str], str] = {}
+        rows = self._conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master "
+            "WHERE type IN ('view', 'trigger') AND sql IS NOT NULL"
+        ).fetchall()
+        for kind, name, target, sql in rows:
+            q = quote_identifier(target)
+            if kind == "view":
+                probe = f"SELECT * FROM {quote_identifier(name)}"
+            else:
+                words = [t.upper() for t in _SQL_TOKEN.findall(sql)]
+                event = next((w for w in words if w in ("INSERT", "UPDATE", "DELETE")), "")
+                if event == "INSERT":
+                    probe = f"INSERT INTO {q} DEFAULT VALUES"
+                elif event == "DELETE":
+                    probe = f"DELETE FROM {q}"
+                else:
+                    columns = [r[1] for r in self._conn.execute(f"PRAGMA table_info({q})")]
+                    sets = ", ".join(
+                        f"{quote_identifier(c)} = {quote_identifier(c)}" for c in columns
+                    )
+                    probe = f"UPDATE {q} SET {sets}"
+            try:
+                self._conn.execute(f"EXPLAIN {probe}").fetchall()
+            except sqlite3.Error as exc:
+                broken[(kind, name)] = str(exc)
+        return broken
 
     def _refuse_unrepresentable(self, table: str) -> None:
         """A rebuild re-declares the table from its spec, which has no place for collations,
@@ -276,6 +291,7 @@ class SchemaContext:
         their stored SQL, exactly as written (names, sort order, collations, expressions);
         only indexes on a renamed column are rendered from the spec."""
         self._refuse_unrepresentable(old.name)
+        broken_before = self._broken_dependents()
         stored: dict[str, str] = dict(
             self._conn.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
@@ -304,6 +320,22 @@ class SchemaContext:
         new = replace(new, columns=tuple(columns.values()), indexes=rendered)
         temp = f"_hedystia_new_{old.name}"
         self._run([*ddl.rebuild_table_sql(old, new, copy, temp_name=temp), *verbatim])
+        # A rebuild re-creates triggers as written and leaves views alone; one that used the
+        # dropped or renamed column would now fail whenever it is used. Refuse the change.
+        broken = {
+            key: error
+            for key, error in self._broken_dependents().items()
+            if broken_before.get(key) != error
+        }
+        if broken:
+            found = "; ".join(f"{kind} {name}: {error}" for (kind, name), error in broken.items())
+            raise MigrationError(
+                self._where(
+                    f"rebuilding table {old.name!r} would break {found}. Drop it first "
+                    "(ctx.sql('DROP TRIGGER ...') or 'DROP VIEW ...') and re-create it after "
+                    "the change"
+                )
+            )
 
     # -- indexes ------------------------------------------------------------------------------
 
