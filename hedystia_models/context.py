@@ -21,7 +21,7 @@ from pydantic.fields import FieldInfo
 from . import ddl
 from .diff import add_column_operation, column_changes
 from .errors import MigrationError
-from .introspect import _SQL_TOKEN, read_table
+from .introspect import SQL_TOKEN, index_where, read_table
 from .operations import CreateIndex, CreateTable, Operation, Safety
 from .quoting import fold_identifier, quote_identifier
 from .spec import ColumnSpec, IndexSpec, TableSpec
@@ -195,6 +195,7 @@ class SchemaContext:
             raise MigrationError(self._where(f"table {table!r} already has column {new!r}"))
         column = current.column(old)
         if self._try(ddl.rename_column_sql(current.name, column.name, new)):
+            self._rename_default_indexes(current.name, column.name, new)
             return
         folded = fold_identifier(column.name)
 
@@ -219,6 +220,42 @@ class SchemaContext:
         )
         copy = [(swap(c.name), quote_identifier(c.name)) for c in current.columns]
         self._rebuild(current, renamed, copy)
+        self._rename_default_indexes(current.name, column.name, new)
+
+    def _rename_default_indexes(self, table: str, old: str, new: str) -> None:
+        """Indexes named by the default convention (``<table>_<col>_index``,
+        ``<table>_<col>_unique``) follow a renamed column, so the name keeps describing the
+        index and a later sync does not add a second index under the new name."""
+        rows = self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL",
+            (table,),
+        ).fetchall()
+        for (name,) in rows:
+            info = self._conn.execute(f"PRAGMA index_xinfo({quote_identifier(name)})").fetchall()
+            columns = [row[2] for row in info if row[5]]  # key columns only
+            if not columns or any(c is None for c in columns):
+                continue  # an expression index: its name is not ours to manage
+            before = [old if fold_identifier(c) == fold_identifier(new) else c for c in columns]
+            if before == columns:
+                continue
+            for unique in (False, True):
+                if name == ddl.index_name(table, before, unique=unique):
+                    is_unique = bool(
+                        self._conn.execute(
+                            'SELECT "unique" FROM pragma_index_list(?) WHERE name = ?',
+                            (table, name),
+                        ).fetchone()[0]
+                    )
+                    where = index_where(self._db, name)
+                    renamed = IndexSpec(
+                        ddl.index_name(table, columns, unique=unique),
+                        tuple(columns),
+                        is_unique,
+                        where,
+                    )
+                    self._run([ddl.drop_index_sql(name), ddl.create_index_sql(table, renamed)])
+                    break
 
     def _try(self, statement: str) -> bool:
         """Run ``statement`` in a savepoint; False (and nothing changed) if SQLite refuses."""
@@ -246,7 +283,7 @@ class SchemaContext:
             if kind == "view":
                 probe = f"SELECT * FROM {quote_identifier(name)}"
             else:
-                words = [t.upper() for t in _SQL_TOKEN.findall(sql)]
+                words = [t.upper() for t in SQL_TOKEN.findall(sql)]
                 event = next((w for w in words if w in ("INSERT", "UPDATE", "DELETE")), "")
                 if event == "INSERT":
                     probe = f"INSERT INTO {q} DEFAULT VALUES"
@@ -270,7 +307,7 @@ class SchemaContext:
         (sql,) = self._conn.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
         ).fetchone()
-        words = {token.upper() for token in _SQL_TOKEN.findall(sql)}
+        words = {token.upper() for token in SQL_TOKEN.findall(sql)}
         found = [word for word in ("COLLATE", "STRICT") if word in words]
         if "WITHOUT" in words and "ROWID" in words:
             found.append("WITHOUT ROWID")

@@ -150,7 +150,7 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
                 name=index.name,
                 columns=tuple(index.columns),
                 unique=bool(index.unique),
-                where=_partial_where(db, index.name) if index.partial else None,
+                where=index_where(db, index.name) if index.partial else None,
             )
         )
 
@@ -223,13 +223,14 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
 
 
 #: Quoted names, strings and comments (opaque), words, then any other single character.
-_SQL_TOKEN = re.compile(
+SQL_TOKEN = re.compile(
     r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|--[^\n]*|/\*.*?\*/|\w+|.""",
     re.S,
 )
 
 
-def _partial_where(db: sqlite_utils.Database, index: str) -> str | None:
+def index_where(db: sqlite_utils.Database, index: str) -> str | None:
+    """The ``WHERE`` condition of a partial index (``None`` for a full index)."""
     row = db.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (index,)
     ).fetchone()
@@ -237,7 +238,7 @@ def _partial_where(db: sqlite_utils.Database, index: str) -> str | None:
         return None
     sql: str = row[0]
     # The first WHERE keyword outside quoted names and strings starts the condition.
-    for token in _SQL_TOKEN.finditer(sql):
+    for token in SQL_TOKEN.finditer(sql):
         if token.group().upper() == "WHERE":
             return sql[token.end() :].strip()
     return None

@@ -144,6 +144,8 @@ def load_migrations(source: Any) -> list[MigrationDefinition]:
         if package_path is not None:
             found = _from_namespace(vars(source))
             for info in sorted(pkgutil.iter_modules(package_path), key=lambda m: m.name):
+                if info.name.startswith("_"):
+                    continue  # private helpers, as in a directory of migration files
                 module = importlib.import_module(f"{source.__name__}.{info.name}")
                 found.extend(m for m in _from_namespace(vars(module)) if m not in found)
         else:

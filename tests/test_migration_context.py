@@ -474,7 +474,9 @@ def test_rename_keeps_index_and_foreign_key_on_the_renamed_column(
     blog: Database, native: bool
 ) -> None:
     run(blog, lambda ctx: ctx.schema.rename_column("posts", "author_id", "writer_id"))
-    assert indexes(blog.conn, "posts")["posts_author_id_index"] == (("writer_id",), False)
+    # The index keeps working on the renamed column, and its default-convention name follows.
+    assert "posts_author_id_index" not in indexes(blog.conn, "posts")
+    assert indexes(blog.conn, "posts")["posts_writer_id_index"] == (("writer_id",), False)
     assert foreign_keys(blog.conn, "posts") == [("writer_id", "authors", "id", "CASCADE")]
     assert [r["writer_id"] for r in blog.raw("SELECT writer_id FROM posts ORDER BY id")] == [1, 2]
 
@@ -704,3 +706,47 @@ def test_add_and_drop_index_errors(blog: Database) -> None:
 def test_drop_index(blog: Database) -> None:
     run(blog, lambda ctx: ctx.schema.drop_index("posts", "posts_slug_index"))
     assert "posts_slug_index" not in indexes(blog.conn, "posts")
+
+
+def test_rename_column_renames_indexes_named_by_the_default_convention() -> None:
+    class Before(Table, table="renamed_idx"):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str = Field(default="", index=True)
+
+    class Coded(Table, table="renamed_idx"):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str = Field(default="", index=True)
+        code: str | None = Field(default=None, unique=True)
+
+    class After(Table, table="renamed_idx"):
+        id: int | None = Field(default=None, primary_key=True)
+        full_name: str = Field(default="", index=True)
+        token: str | None = Field(default=None, unique=True)
+
+    db = database(schemas=[Before], connection=":memory:", sync_schemas=True)
+    db.table(Before).insert({"name": "Ann"})
+    # Adding a UNIQUE column to a table with rows creates the index renamed_idx_code_unique.
+    database(schemas=[Coded], connection=db.conn, sync_schemas=True)
+    db.conn.execute('CREATE INDEX "custom_name" ON "renamed_idx" ("name")')
+
+    def up(ctx: MigrationContext) -> None:
+        ctx.schema.rename_column("renamed_idx", "name", "full_name")
+        ctx.schema.rename_column("renamed_idx", "code", "token")
+
+    after = database(
+        schemas=[After],
+        connection=db.conn,
+        migrations=[migration("ren", up=up)],
+        run_migrations=True,
+    )
+    indexes = {i.name: (i.columns, i.unique) for i in after.sqlite["renamed_idx"].indexes}
+    assert indexes == {
+        "renamed_idx_full_name_index": (["full_name"], 0),
+        "renamed_idx_token_unique": (["token"], 1),
+        "custom_name": (["full_name"], 0),  # a name of the user's own is left alone
+    }
+    # The plan sees only the extra user index, not a missing default-named one.
+    assert [op.kind for op in after.plan().operations] == ["drop_index"]
+    with pytest.raises(Exception, match="UNIQUE"):
+        after.conn.execute("INSERT INTO renamed_idx (full_name, token) VALUES ('a', 't')")
+        after.conn.execute("INSERT INTO renamed_idx (full_name, token) VALUES ('b', 't')")
