@@ -14,10 +14,12 @@ import importlib.util
 import inspect
 import os
 import pkgutil
+import sqlite3
 import sys
 import textwrap
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,6 +255,31 @@ def _await(awaitable: Any) -> None:
         asyncio.events._set_running_loop(outer)
 
 
+_DDL = ("CREATE", "ALTER", "DROP")
+
+
+@contextmanager
+def _capture_ddl(conn: sqlite3.Connection) -> Iterator[list[str]]:
+    """Collect the schema statements (``CREATE``/``ALTER``/``DROP``) run on ``conn`` inside the
+    block, for the history row. Data statements are not recorded: they may hold user data.
+
+    This uses ``sqlite3``'s trace callback, which replaces any callback set on the connection
+    for the duration of the block.
+    """
+    statements: list[str] = []
+
+    def trace(statement: str) -> None:
+        text = statement.strip()
+        if text and text.split(None, 1)[0].upper() in _DDL:
+            statements.append(text)
+
+    conn.set_trace_callback(trace)
+    try:
+        yield statements
+    finally:
+        conn.set_trace_callback(None)
+
+
 class Migrator:
     """Runs a list of migrations against one database."""
 
@@ -346,15 +373,17 @@ class Migrator:
                 with schema_transaction(conn):
                     if self._is_applied(definition.name) != (direction == "down"):
                         return False  # someone else applied / rolled it back meanwhile
-                    _call(step, ctx)
-                    self._track(definition, direction)
+                    with _capture_ddl(conn) as statements:
+                        _call(step, ctx)
+                    self._track(definition, direction, statements)
             else:
                 if conn.in_transaction:
                     conn.commit()
                 if self._is_applied(definition.name) != (direction == "down"):
                     return False
                 try:
-                    _call(step, ctx)
+                    with _capture_ddl(conn) as statements:
+                        _call(step, ctx)
                 except BaseException:
                     # Statements of the step that sqlite3 opened a transaction for are undone
                     # and, above all, the write lock is released.
@@ -366,7 +395,7 @@ class Migrator:
                 with schema_transaction(conn):
                     if self._is_applied(definition.name) != (direction == "down"):
                         return False  # another process ran it at the same time
-                    self._track(definition, direction)
+                    self._track(definition, direction, statements)
         except MigrationError as exc:
             if definition.name in str(exc):
                 raise
@@ -386,14 +415,16 @@ class Migrator:
             ) from exc
         return True
 
-    def _track(self, definition: MigrationDefinition, direction: str) -> None:
+    def _track(
+        self, definition: MigrationDefinition, direction: str, statements: list[str]
+    ) -> None:
         conn = self.db.conn
         if direction == "up":
             history.record(
                 conn,
                 name=definition.name,
                 kind="migration",
-                statements=[],
+                statements=statements,
                 checksum=definition.checksum,
             )
         else:

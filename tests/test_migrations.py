@@ -965,3 +965,34 @@ def test_processes_racing_migrate_up_apply_each_migration_once(
     assert all(isinstance(result, list) for result in results), results
     assert sorted(name for result in results for name in result) == names
     assert runs(db_path) == [(name, 1) for name in names]
+
+
+def test_history_rows_of_migrations_record_their_schema_statements_but_no_data() -> None:
+    from hedystia_models import Field, Table
+
+    class Recorded(Table, table="recorded"):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str = Field(default="", index=True)
+
+    def add_age(ctx: MigrationContext) -> None:
+        ctx.schema.add_column("recorded", "age", {"type": "integer"})
+        ctx.sql("INSERT INTO recorded (name) VALUES (?)", ["a secret value"])
+
+    db = database(
+        schemas=[Recorded],
+        connection=":memory:",
+        migrations=[
+            migration("create", up=lambda ctx: ctx.schema.create_table(Recorded)),
+            migration("add_age", up=add_age),
+        ],
+        run_migrations=True,
+    )
+    rows = {entry.name: entry.statements for entry in db.history()}
+    assert rows["create"] == (
+        'CREATE TABLE "recorded" (\n    "id" INTEGER PRIMARY KEY,\n'
+        "    \"name\" TEXT NOT NULL DEFAULT ''\n)",
+        'CREATE INDEX "recorded_name_index" ON "recorded" ("name")',
+    )
+    assert rows["add_age"] == ('ALTER TABLE "recorded" ADD COLUMN "age" INTEGER',)
+    assert "a secret value" not in repr(db.history())
+    assert db.raw("SELECT name FROM recorded") == [{"name": "a secret value"}]
