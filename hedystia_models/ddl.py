@@ -12,7 +12,15 @@ from dataclasses import replace
 
 from .quoting import UNPARSED, parse_sql_literal, sql_literal
 from .quoting import quote_identifier as q
-from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
+from .spec import (
+    CheckSpec,
+    ColumnSpec,
+    ForeignKeySpec,
+    IndexSpec,
+    Reference,
+    TableSpec,
+    fk_actions_sql,
+)
 
 __all__ = [
     "add_column_sql",
@@ -40,12 +48,8 @@ def is_rowid_alias(table: TableSpec, column: ColumnSpec) -> bool:
 
 
 def _reference_sql(reference: Reference) -> str:
-    text = f"REFERENCES {q(reference.table)}({q(reference.column)})"
-    if reference.on_delete != "NO ACTION":
-        text += f" ON DELETE {reference.on_delete}"
-    if reference.on_update != "NO ACTION":
-        text += f" ON UPDATE {reference.on_update}"
-    return text
+    target = f"REFERENCES {q(reference.table)}({q(reference.column)})"
+    return target + fk_actions_sql(reference.on_delete, reference.on_update)
 
 
 def column_definition(column: ColumnSpec, *, single_primary_key: bool, rowid_alias: bool) -> str:
@@ -88,11 +92,7 @@ def _foreign_key_sql(fk: ForeignKeySpec) -> str:
         q(fk.other_table),
         ", ".join(q(c) for c in fk.other_columns),
     )
-    if fk.on_delete != "NO ACTION":
-        text += f" ON DELETE {fk.on_delete}"
-    if fk.on_update != "NO ACTION":
-        text += f" ON UPDATE {fk.on_update}"
-    return text
+    return text + fk_actions_sql(fk.on_delete, fk.on_update)
 
 
 def _check_sql(check: CheckSpec) -> str:

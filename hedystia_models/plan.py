@@ -83,16 +83,14 @@ class Plan:
                 for statement in op.statements:
                     body = statement.replace("\n", "\n      ")
                     lines.append(f"      {body};")
-        if self.blocked:
-            lines.append("Cannot apply (sync refuses):")
-            for op in self.blocked:
-                lines.append(f"  ! {op.describe()}")
-                if op.reason:
-                    lines.append(f"      {op.reason}")
-        if self.unsafe:
-            lines.append("Will not apply (needs a migration):")
-            for op in self.unsafe:
-                lines.append(f"  - {op.describe()}")
+        for title, mark, ops in (
+            ("Cannot apply (sync refuses):", "!", self.blocked),
+            ("Will not apply (needs a migration):", "-", self.unsafe),
+        ):
+            if ops:
+                lines.append(title)
+            for op in ops:
+                lines.append(f"  {mark} {op.describe()}")
                 if op.reason:
                     lines.append(f"      {op.reason}")
         return "\n".join(lines)

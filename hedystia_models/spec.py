@@ -26,6 +26,7 @@ __all__ = [
     "IndexSpec",
     "Reference",
     "TableSpec",
+    "fk_actions_sql",
     "normalize_sql",
     "normalize_type",
 ]
@@ -45,6 +46,16 @@ def normalize_sql(expression: str) -> str:
     """Whitespace-insensitive form of an SQL expression, for comparisons only."""
     text = _SPACES.sub(" ", expression.strip())
     text = re.sub(r"\s*([(),=<>!+*/-])\s*", r"\1", text)
+    return text
+
+
+def fk_actions_sql(on_delete: str, on_update: str) -> str:
+    """`` ON DELETE ..`` / `` ON UPDATE ..`` for actions other than the default ``NO ACTION``."""
+    text = ""
+    if on_delete != "NO ACTION":
+        text += f" ON DELETE {on_delete}"
+    if on_update != "NO ACTION":
+        text += f" ON UPDATE {on_update}"
     return text
 
 
@@ -69,12 +80,7 @@ class Reference:
         object.__setattr__(self, "on_update", _normalize_action(self.on_update, "on_update"))
 
     def __str__(self) -> str:
-        text = f"{self.table}.{self.column}"
-        if self.on_delete != "NO ACTION":
-            text += f" ON DELETE {self.on_delete}"
-        if self.on_update != "NO ACTION":
-            text += f" ON UPDATE {self.on_update}"
-        return text
+        return f"{self.table}.{self.column}{fk_actions_sql(self.on_delete, self.on_update)}"
 
 
 @dataclass(frozen=True)

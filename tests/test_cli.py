@@ -741,14 +741,15 @@ def test_history_lists_syncs_and_migrations(project: Project) -> None:
     text = project.ok("history").stdout.splitlines()
     assert re.fullmatch(rf"{ISO_TIME}  sync       sync_\d{{8}}T\d{{6}}_[0-9a-f]{{6}}", text[0])
     assert text[1] == '    CREATE TABLE "users" ('
-    assert re.fullmatch(rf"{ISO_TIME}  migration  m1", text[-1])
+    assert re.fullmatch(rf"{ISO_TIME}  migration  m1", text[-2])
+    assert text[-1] == '    CREATE TABLE "m1" (id INTEGER PRIMARY KEY);'
 
     data = json.loads(project.ok("history", "--json").stdout)
     assert [(row["kind"], row["id"]) for row in data] == [("sync", 1), ("migration", 2)]
     assert data[0]["statements"][0].startswith('CREATE TABLE "users" (')
     assert data[0]["checksum"] is None
     assert data[1]["name"] == "m1"
-    assert data[1]["statements"] == []
+    assert data[1]["statements"] == ['CREATE TABLE "m1" (id INTEGER PRIMARY KEY)']
     assert isinstance(data[1]["checksum"], str)
     assert set(data[0]) == {"id", "name", "kind", "executed_at", "checksum", "statements"}
 
