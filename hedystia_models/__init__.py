@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from .database import Database, database
-from .errors import ConfigurationError, HedystiaError, MigrationError, SchemaError, SyncError
+from .errors import (
+    ConfigurationError,
+    HedystiaError,
+    MigrationError,
+    QueryError,
+    RowError,
+    SchemaError,
+    SyncError,
+)
 from .fields import Column, ColumnRef, Field, utcnow
 from .migrations import MigrationDefinition, MigrationStatus, migration
 from .operations import Operation, Safety
@@ -29,8 +37,10 @@ __all__ = [
     "MigrationStatus",
     "Operation",
     "Plan",
+    "QueryError",
     "Reference",
     "Repository",
+    "RowError",
     "Safety",
     "SchemaError",
     "SyncError",
