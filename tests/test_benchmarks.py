@@ -50,3 +50,16 @@ def test_sync_startup_benchmark_runs() -> None:
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines()[1:]]
     assert [row[0] for row in rows] == ["3", "6"]
+
+
+def test_find_benchmark_runs_and_reports_every_contender() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_find.py"), "--rows", "300", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for contender in ("floor", "target", "hedystia", "sqlite-utils"):
+        assert contender in result.stdout
