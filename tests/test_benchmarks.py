@@ -10,56 +10,33 @@ from pathlib import Path
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
-def test_insert_many_benchmark_runs_and_reports_every_contender() -> None:
+def run_benchmark(script: str, *args: str) -> str:
+    """Run ``benchmarks/<script>`` with ``args``; return its output, failing on a bad exit."""
     result = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "bench_insert_many.py"),
-            "--rows",
-            "300",
-            "--repeat",
-            "1",
-        ],
+        [sys.executable, str(BENCHMARKS / script), *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_insert_many_benchmark_runs_and_reports_every_contender() -> None:
+    out = run_benchmark("bench_insert_many.py", "--rows", "300", "--repeat", "1")
     for contender in ("floor", "target", "hedystia", "sqlite-utils"):
-        assert contender in result.stdout
-    assert "hedystia / target =" in result.stdout
+        assert contender in out
+    assert "hedystia / target =" in out
 
 
 def test_sync_startup_benchmark_runs() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "bench_sync_startup.py"),
-            "--tables",
-            "3",
-            "6",
-            "--repeat",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()[1:]]
+    out = run_benchmark("bench_sync_startup.py", "--tables", "3", "6", "--repeat", "1")
+    rows = [line.split() for line in out.splitlines()[1:]]
     assert [row[0] for row in rows] == ["3", "6"]
 
 
 def test_find_benchmark_runs_and_reports_every_contender() -> None:
-    result = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "bench_find.py"), "--rows", "300", "--repeat", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    out = run_benchmark("bench_find.py", "--rows", "300", "--repeat", "1")
     for contender in ("floor", "target", "hedystia", "sqlite-utils"):
-        assert contender in result.stdout
+        assert contender in out
