@@ -102,31 +102,24 @@ def add_column_operation(table: TableSpec, column: ColumnSpec, has_rows: bool) -
         needs_rebuild = "its default is an expression, which ALTER TABLE ADD COLUMN refuses"
     elif column.references is not None and column.has_default:
         needs_rebuild = "a REFERENCES column added by ALTER TABLE must default to NULL"
+
+    def blocked(why: str) -> AddColumn:
+        reason = f"cannot add column {column.name!r} to table {table.name!r}, which has rows: {why}"
+        return AddColumn(table.name, spec=column, safety=Safety.BLOCKED, reason=reason)
+
     if needs_rebuild is None and column.unique and column.has_default and has_rows:
-        return AddColumn(
-            table.name,
-            spec=column,
-            safety=Safety.BLOCKED,
-            reason=(
-                f"cannot add column {column.name!r} to table {table.name!r}, which has rows: "
-                "it is UNIQUE with a default, so every existing row would get the same value. "
-                "Make it optional (X | None) without a default, or write a migration that "
-                "fills in distinct values before adding the unique index"
-            ),
+        return blocked(
+            "it is UNIQUE with a default, so every existing row would get the same value. "
+            "Make it optional (X | None) without a default, or write a migration that fills "
+            "in distinct values before adding the unique index"
         )
     if needs_rebuild is None:
         return AddColumn(table.name, spec=column)
     if not has_rows:
         return AddColumn(table.name, spec=column, rebuild=table, reason=needs_rebuild)
-    return AddColumn(
-        table.name,
-        spec=column,
-        safety=Safety.BLOCKED,
-        reason=(
-            f"cannot add column {column.name!r} to table {table.name!r}, which has rows: "
-            f"{needs_rebuild}. Give the field a default, make it optional (X | None), "
-            "or write a migration that fills it in"
-        ),
+    return blocked(
+        f"{needs_rebuild}. Give the field a default, make it optional (X | None), or write a "
+        "migration that fills it in"
     )
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import pydantic
@@ -318,6 +319,26 @@ class Repository(Generic[M]):
             problems = [(None, None, str(failure))]
         return RowError(_describe(self.info.name, problems), problems)
 
+    @contextmanager
+    def _write_errors(
+        self,
+        action: str,
+        outcome: str,
+        cells: Callable[[], Iterable[tuple[int | None, str, Any]]],
+    ) -> Iterator[None]:
+        """Turn SQLite's refusals of one statement into a :class:`RowError`: a constraint it
+        breaks, or an integer sqlite3 cannot bind (``cells`` lists what was being written)."""
+        try:
+            yield
+        except sqlite3.IntegrityError as exc:
+            raise RowError(
+                f"table {self.info.name!r}: {action} violates a constraint, nothing was "
+                f"{outcome}: {exc}",
+                [(None, None, str(exc))],
+            ) from exc
+        except OverflowError as exc:
+            raise self._too_large(cells(), exc) from exc
+
     def _insert_sql(self, columns: Sequence[str]) -> str:
         if not columns:  # a table whose only column is the generated key
             return f"INSERT INTO {self._table} DEFAULT VALUES"
@@ -332,24 +353,20 @@ class Repository(Generic[M]):
         filled in). Raises :class:`RowError` when the row is invalid or breaks a constraint."""
         (obj,) = self._validate([row], batch=False)
         (values,) = self._encode_rows([obj])
-        with self.db.transaction():
-            try:
-                if self._rowid_index is None:
-                    cursor = self.db.conn.execute(self._insert_sql(self._columns), values)
-                    rowid = cursor.lastrowid
-                else:
-                    rowid = self._insert_row(values, self._rowid_index)
-            except sqlite3.IntegrityError as exc:
-                raise RowError(
-                    f"table {self.info.name!r}: row violates a constraint, nothing was written: "
-                    f"{exc}",
-                    [(None, None, str(exc))],
-                ) from exc
-            except OverflowError as exc:
-                fields = [m.field for m in self.info.fields]
-                raise self._too_large(
-                    ((None, f, v) for f, v in zip(fields, values, strict=True)), exc
-                ) from exc
+        fields = [m.field for m in self.info.fields]
+        with (
+            self.db.transaction(),
+            self._write_errors(
+                "row",
+                "written",
+                lambda: ((None, f, v) for f, v in zip(fields, values, strict=True)),
+            ),
+        ):
+            if self._rowid_index is None:
+                cursor = self.db.conn.execute(self._insert_sql(self._columns), values)
+                rowid = cursor.lastrowid
+            else:
+                rowid = self._insert_row(values, self._rowid_index)
             stored = self.db.conn.execute(
                 f"SELECT {self._select} FROM {self._table} WHERE rowid = ?", (rowid,)
             ).fetchone()
@@ -489,20 +506,14 @@ class Repository(Generic[M]):
         condition, params = compile_where(self.info, where)
         assignments = ", ".join(f"{q(c)} = ?" for c in values)
         sql = f"UPDATE {self._table} SET {assignments} WHERE {condition} RETURNING {self._select}"
-        with self.db.transaction():
-            try:
-                rows = self.db.conn.execute(sql, [*values.values(), *params]).fetchall()
-            except sqlite3.IntegrityError as exc:
-                raise RowError(
-                    f"table {self.info.name!r}: update violates a constraint, nothing was "
-                    f"written: {exc}",
-                    [(None, None, str(exc))],
-                ) from exc
-            except OverflowError as exc:
-                by_column = {m.column: m.field for m in self.info.fields}
-                raise self._too_large(
-                    ((None, by_column[c], v) for c, v in values.items()), exc
-                ) from exc
+        by_column = {m.column: m.field for m in self.info.fields}
+        with (
+            self.db.transaction(),
+            self._write_errors(
+                "update", "written", lambda: ((None, by_column[c], v) for c, v in values.items())
+            ),
+        ):
+            rows = self.db.conn.execute(sql, [*values.values(), *params]).fetchall()
             try:
                 return self._from_rows(rows)
             except pydantic.ValidationError as exc:
@@ -512,17 +523,9 @@ class Repository(Generic[M]):
     def delete(self, *, where: Where) -> int:
         """Delete the rows matching ``where``; return how many. ``where={}`` deletes all."""
         condition, params = compile_where(self.info, where)
-        with self.db.transaction():
-            try:
-                cursor = self.db.conn.execute(
-                    f"DELETE FROM {self._table} WHERE {condition}", params
-                )
-            except sqlite3.IntegrityError as exc:  # a row still referenced by a foreign key
-                raise RowError(
-                    f"table {self.info.name!r}: delete violates a constraint, nothing was "
-                    f"deleted: {exc}",
-                    [(None, None, str(exc))],
-                ) from exc
+        # A constraint here is a row still referenced by a foreign key.
+        with self.db.transaction(), self._write_errors("delete", "deleted", lambda: ()):
+            cursor = self.db.conn.execute(f"DELETE FROM {self._table} WHERE {condition}", params)
         return int(cursor.rowcount)
 
     def upsert(
