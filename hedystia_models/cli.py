@@ -54,7 +54,29 @@ class ShorthandGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-@click.group("hedystia-models", context_settings={"help_option_names": ["-h", "--help"]})
+class ProgramGroup(click.Group):
+    """The top-level group: an unexpected exception (a bug, not a user mistake) prints its
+    traceback and exits with status 3, so it cannot be mistaken for ``check``'s 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception:
+            traceback.print_exc()
+            click.echo(
+                "error: internal error in hedystia-models (the traceback above); please report it",
+                err=True,
+            )
+            ctx.exit(3)
+
+
+@click.group(
+    "hedystia-models",
+    cls=ProgramGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option("--schemas", help="Module holding the Table models, e.g. app.schemas.")
 @click.option("--migrations", help="Directory of migration files (default database/migrations).")
 @click.option("--connection", help="SQLite file (default: $HEDYSTIA_DATABASE, then pyproject).")

@@ -936,3 +936,21 @@ def test_check_refuses_a_migrations_directory_named_by_flag_that_does_not_exist(
     result = CliRunner().invoke(main, [*args, "--migrations", "migrashuns", "check"])
     assert result.exit_code == 2
     assert "migrashuns" in result.output and "does not exist" in result.output
+
+
+def test_an_internal_error_exits_3_with_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    import hedystia_models.cli as cli
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "load_settings", broken)
+    result = CliRunner().invoke(cli.main, ["history"])
+    assert result.exit_code == 3
+    assert "Traceback" in result.stderr and "KeyError: 'a bug'" in result.stderr
+    assert "internal error" in result.stderr
