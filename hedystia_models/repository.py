@@ -8,6 +8,7 @@ parameters; ``where`` dicts are compiled by :func:`compile_where`.
 from __future__ import annotations
 
 import functools
+import operator
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -622,4 +623,6 @@ def _annotated(annotation: Any, metadata: list[Any]) -> Any:
     """``Annotated[annotation, *metadata]`` (the bare annotation when there is no metadata)."""
     if not metadata:
         return annotation
-    return Annotated.__class_getitem__((annotation, *metadata))  # type: ignore[attr-defined]
+    # operator.getitem is plain subscription, Annotated[annotation, *metadata], spelt in a
+    # way Python 3.10 accepts.
+    return operator.getitem(Annotated, (annotation, *metadata))
