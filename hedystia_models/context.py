@@ -21,7 +21,7 @@ from pydantic.fields import FieldInfo
 from . import ddl
 from .diff import add_column_operation, column_changes
 from .errors import MigrationError
-from .introspect import SQL_TOKEN, index_where, read_table
+from .introspect import SQL_TOKEN, index_where, read_table, rebuild_obstacles
 from .operations import CreateIndex, CreateTable, Operation, Safety
 from .quoting import fold_identifier, quote_identifier
 from .spec import ColumnSpec, IndexSpec, TableSpec
@@ -144,7 +144,14 @@ class SchemaContext:
         current = self._table(table)
         if current.has_column(spec.name):
             raise MigrationError(self._where(f"table {table!r} already has column {name!r}"))
-        self._apply(add_column_operation(current, spec, self._has_rows(current.name)))
+        self._apply(
+            add_column_operation(
+                current,
+                spec,
+                self._has_rows(current.name),
+                rebuild_obstacles(self._db, current.name),
+            )
+        )
 
     def drop_column(self, table: str, name: str) -> None:
         """Drop a column: native ``ALTER TABLE .. DROP COLUMN`` when SQLite allows it, else a
@@ -162,6 +169,17 @@ class SchemaContext:
             )
         if len(current.columns) == 1:
             raise MigrationError(self._where(f"cannot drop the only column of table {table!r}"))
+        folded_name = fold_identifier(column.name)
+        for together in current.unique_together:
+            if folded_name in {fold_identifier(c) for c in together}:
+                # Dropping it would silently drop a uniqueness rule over the other columns.
+                raise MigrationError(
+                    self._where(
+                        f"column {table}.{column.name} is part of UNIQUE "
+                        f"({', '.join(together)}); rebuild the table without that constraint "
+                        "first (SQLite refuses this drop too)"
+                    )
+                )
         if self._try(ddl.drop_column_sql(current.name, column.name)):
             return
         folded = fold_identifier(column.name)
@@ -172,6 +190,7 @@ class SchemaContext:
                 i
                 for i in current.indexes
                 if folded not in {fold_identifier(c) for c in i.columns if c is not None}
+                and not self._index_mentions(i, folded)
             ),
             unique_together=tuple(
                 u for u in current.unique_together if folded not in {fold_identifier(c) for c in u}
@@ -184,6 +203,26 @@ class SchemaContext:
         )
         copy = [(c.name, quote_identifier(c.name)) for c in new.columns]
         self._rebuild(current, new, copy)
+
+    def _index_mentions(self, index: IndexSpec, folded: str) -> bool:
+        """True when an expression or partial index names the column ``folded`` (already
+        folded) in its expressions or its ``WHERE`` clause."""
+        if None not in index.columns and index.where is None:
+            return False
+        row = self._conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (index.name,)
+        ).fetchone()
+        tokens = [t for t in SQL_TOKEN.findall(row[0] if row and row[0] else "") if t.strip()]
+        upper = [t.upper() for t in tokens]
+        start = upper.index("ON") + 2 if "ON" in upper else 0  # after ON <table>
+        for token in tokens[start:]:
+            if token[0] in '"`':
+                token = token[1:-1].replace(token[0] * 2, token[0])
+            elif token[0] == "[":
+                token = token[1:-1]
+            if fold_identifier(token) == folded:
+                return True
+        return False
 
     def rename_column(self, table: str, old: str, new: str) -> None:
         """Rename a column: native ``ALTER TABLE .. RENAME COLUMN`` (which also updates
@@ -301,19 +340,36 @@ class SchemaContext:
                 broken[(kind, name)] = str(exc)
         return broken
 
+    def _refuse_enforced_foreign_keys(self, table: str) -> None:
+        """A rebuild drops the old table. With foreign-key enforcement on, which SQLite cannot
+        switch off inside an open transaction (a migration run in ``db.transaction()``, or one
+        with ``transactional=False``), that drop deletes every row as far as the referencing
+        tables can tell, firing their ``ON DELETE`` actions; refuse rather than lose them."""
+        if not self._conn.execute("PRAGMA foreign_keys").fetchone()[0]:
+            return
+        referencing = [
+            name
+            for (name,) in self._conn.execute(
+                "SELECT DISTINCT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) "
+                "AS f WHERE m.type = 'table' AND f.\"table\" = ? COLLATE NOCASE ORDER BY m.name",
+                (table,),
+            ).fetchall()
+        ]
+        if referencing and self._has_rows(table):
+            raise MigrationError(
+                self._where(
+                    f"this change needs a rebuild of table {table!r}, which "
+                    f"{', '.join(referencing)} references; a rebuild needs foreign-key "
+                    "enforcement off, and SQLite cannot switch it off inside an open transaction "
+                    "(dropping the old table would fire the ON DELETE actions). Run the migration "
+                    "outside db.transaction(), as a transactional migration"
+                )
+            )
+
     def _refuse_unrepresentable(self, table: str) -> None:
         """A rebuild re-declares the table from its spec, which has no place for collations,
         generated columns, ``STRICT`` or ``WITHOUT ROWID``; refuse rather than lose them."""
-        (sql,) = self._conn.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-        ).fetchone()
-        words = {token.upper() for token in SQL_TOKEN.findall(sql)}
-        found = [word for word in ("COLLATE", "STRICT") if word in words]
-        if "WITHOUT" in words and "ROWID" in words:
-            found.append("WITHOUT ROWID")
-        xinfo = self._conn.execute(f"PRAGMA table_xinfo({quote_identifier(table)})").fetchall()
-        if any(row[6] for row in xinfo):
-            found.append("generated columns")
+        found = rebuild_obstacles(self._db, table)
         if found:
             raise MigrationError(
                 self._where(
@@ -328,6 +384,7 @@ class SchemaContext:
         their stored SQL, exactly as written (names, sort order, collations, expressions);
         only indexes on a renamed column are rendered from the spec."""
         self._refuse_unrepresentable(old.name)
+        self._refuse_enforced_foreign_keys(old.name)
         broken_before = self._broken_dependents()
         stored: dict[str, str] = dict(
             self._conn.execute(

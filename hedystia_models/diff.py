@@ -90,9 +90,13 @@ def column_changes(desired: ColumnSpec, actual: ColumnSpec) -> list[str]:
     return changes
 
 
-def add_column_operation(table: TableSpec, column: ColumnSpec, has_rows: bool) -> Operation:
+def add_column_operation(
+    table: TableSpec, column: ColumnSpec, has_rows: bool, rebuild_loses: Sequence[str] = ()
+) -> Operation:
     """The operation that adds ``column`` to ``table``: ``ADD COLUMN``, a rebuild of an empty
-    table, or a blocked operation explaining why it cannot be done on a table with rows."""
+    table, or a blocked operation explaining why it cannot be done on a table with rows, or on
+    a table whose rebuild would lose ``rebuild_loses`` (see
+    :func:`~hedystia_models.introspect.rebuild_obstacles`)."""
     needs_rebuild = None
     if column.primary_key:
         needs_rebuild = "a primary key column cannot be added with ALTER TABLE"
@@ -115,6 +119,13 @@ def add_column_operation(table: TableSpec, column: ColumnSpec, has_rows: bool) -
         )
     if needs_rebuild is None:
         return AddColumn(table.name, spec=column)
+    if rebuild_loses:
+        reason = (
+            f"cannot add column {column.name!r} to table {table.name!r}: {needs_rebuild}, so the "
+            f"table would have to be rebuilt, and a rebuild would lose its "
+            f"{', '.join(rebuild_loses)}. Write a migration that rebuilds it by hand with ctx.sql"
+        )
+        return AddColumn(table.name, spec=column, safety=Safety.BLOCKED, reason=reason)
     if not has_rows:
         return AddColumn(table.name, spec=column, rebuild=table, reason=needs_rebuild)
     return blocked(
@@ -134,7 +145,12 @@ def diff(desired: Sequence[TableSpec], state: DatabaseState) -> Plan:
         if current is None:
             safe.append(CreateTable(table.name, spec=table))
             continue
-        ops = _diff_table(table, current, fold_identifier(table.name) in with_rows)
+        ops = _diff_table(
+            table,
+            current,
+            fold_identifier(table.name) in with_rows,
+            state.rebuild_obstacles.get(current.name, ()),
+        )
         safe.extend(op for op in ops if op.safety is Safety.SAFE)
         later.extend(op for op in ops if op.safety is not Safety.SAFE)
     declared = {fold_identifier(t.name) for t in desired}
@@ -152,12 +168,14 @@ def diff(desired: Sequence[TableSpec], state: DatabaseState) -> Plan:
     return Plan(tuple(safe + later))
 
 
-def _diff_table(table: TableSpec, current: TableSpec, has_rows: bool) -> list[Operation]:
+def _diff_table(
+    table: TableSpec, current: TableSpec, has_rows: bool, rebuild_loses: Sequence[str]
+) -> list[Operation]:
     ops: list[Operation] = []
     working = current  # the table as it will be after the safe operations so far
     for column in table.columns:
         if not current.has_column(column.name):
-            op = add_column_operation(working, column, has_rows)
+            op = add_column_operation(working, column, has_rows, rebuild_loses)
             ops.append(op)
             if op.safety is Safety.SAFE:
                 # Later operations (a second rebuild in particular) must see this column.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlite_utils
 from sqlite_utils.create_table_parser import (
@@ -23,7 +23,13 @@ from sqlite_utils.create_table_parser import (
 from .quoting import fold_identifier, quote_identifier
 from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 
-__all__ = ["INTERNAL_TABLES", "DatabaseState", "read_database", "read_table"]
+__all__ = [
+    "INTERNAL_TABLES",
+    "DatabaseState",
+    "read_database",
+    "read_table",
+    "rebuild_obstacles",
+]
 
 #: Tables this library or SQLite keeps for itself; never part of a model diff.
 INTERNAL_TABLES = frozenset({"__hedystia_migrations", "__hedystia_state"})
@@ -39,6 +45,9 @@ class DatabaseState:
 
     tables: dict[str, TableSpec]
     tables_with_rows: frozenset[str]
+    #: For tables a rebuild from their spec would change, what it would lose (see
+    #: :func:`rebuild_obstacles`); tables that rebuild cleanly are not listed.
+    rebuild_obstacles: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _is_internal(name: str) -> bool:
@@ -92,11 +101,34 @@ def read_database(db: sqlite_utils.Database) -> DatabaseState:
     """Read every user table (see :func:`user_table_names`) and which of them hold rows."""
     tables: dict[str, TableSpec] = {}
     with_rows: set[str] = set()
+    obstacles: dict[str, tuple[str, ...]] = {}
     for name in user_table_names(db):
         tables[name] = read_table(db, name)
         if db.execute(f"SELECT EXISTS (SELECT 1 FROM {quote_identifier(name)})").fetchone()[0]:
             with_rows.add(name)
-    return DatabaseState(tables=tables, tables_with_rows=frozenset(with_rows))
+        found = rebuild_obstacles(db, name)
+        if found:
+            obstacles[name] = found
+    return DatabaseState(
+        tables=tables, tables_with_rows=frozenset(with_rows), rebuild_obstacles=obstacles
+    )
+
+
+def rebuild_obstacles(db: sqlite_utils.Database, name: str) -> tuple[str, ...]:
+    """What a rebuild of table ``name`` from its :class:`TableSpec` would lose: a spec has no
+    place for collations, ``STRICT``, ``WITHOUT ROWID`` or generated columns."""
+    row = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    words = {token.upper() for token in SQL_TOKEN.findall(row[0] if row and row[0] else "")}
+    found = [word for word in ("COLLATE", "STRICT") if word in words]
+    if "WITHOUT" in words and "ROWID" in words:
+        found.append("WITHOUT ROWID")
+    if "AS" in words:  # a generated column is declared with AS (expression)
+        xinfo = db.execute(f"PRAGMA table_xinfo({quote_identifier(name)})").fetchall()
+        if any(column[6] for column in xinfo):
+            found.append("generated columns")
+    return tuple(found)
 
 
 def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:

@@ -378,7 +378,13 @@ class Migrator:
                     self._track(definition, direction, statements)
             else:
                 if conn.in_transaction:
-                    conn.commit()
+                    # Committing here would commit the caller's transaction (a
+                    # ``db.transaction()`` block) half-way through; refuse instead.
+                    raise MigrationError(
+                        f"migration {definition.name!r} is not transactional and cannot run "
+                        "inside an open transaction; run it outside db.transaction(). Nothing "
+                        "was run"
+                    )
                 if self._is_applied(definition.name) != (direction == "down"):
                     return False
                 try:

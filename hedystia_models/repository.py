@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 import pydantic
 
 from .errors import QueryError, RowError
+from .quoting import fold_identifier
 from .quoting import quote_identifier as q
 from .table import FieldMapping, Table, TableInfo, table_info
 from .typemap import identity
@@ -61,9 +62,16 @@ def _operand(info: TableInfo, mapping: FieldMapping, op: str, value: Any) -> Any
     if value is None:
         return None
     try:
-        return mapping.storage.encode(value)
+        encoded = mapping.storage.encode(value)
     except (TypeError, ValueError, AttributeError):
         pass
+    else:
+        if isinstance(encoded, int) and not _INT64[0] <= encoded <= _INT64[1]:
+            raise QueryError(
+                f"table {info.name!r}: {op!r} on {mapping.field!r} got {value!r}, outside "
+                "SQLite's 64-bit INTEGER range"
+            )
+        return encoded
     try:
         validated = _operand_adapter(info.model, mapping.field).validate_python(value)
         return _encode(mapping, validated)
@@ -217,6 +225,10 @@ class Repository(Generic[M]):
         )
         rowid_alias = len(pk) == 1 and spec.column(pk[0]).type == "INTEGER"
         self._rowid_index = self._columns.index(pk[0]) if rowid_alias else None
+        # SQLite's three names for the rowid; a column of that name hides it, so use one that
+        # no column takes.
+        taken = {fold_identifier(c) for c in self._columns}
+        self._rowid = next((n for n in ("rowid", "_rowid_", "oid") if n not in taken), "rowid")
         self._field_adapters: dict[str, pydantic.TypeAdapter[Any]] = {}
 
     def _validation_key(self, field: str) -> str:
@@ -279,7 +291,9 @@ class Repository(Generic[M]):
             value = values[index]
             if value is not None:
                 values[index] = decode(value)
-        return self.model.model_validate(dict(zip(self._keys, values, strict=True)))
+        # Not strict, whatever the model says: strict mode is about the caller's input, and
+        # JSON columns decode to plain data (a list for a tuple or a set) by design.
+        return self.model.model_validate(dict(zip(self._keys, values, strict=True)), strict=False)
 
     def _from_rows(self, rows: Iterable[Sequence[Any]]) -> list[M]:
         return [self._from_row(row) for row in rows]
@@ -369,9 +383,14 @@ class Repository(Generic[M]):
             else:
                 rowid = self._insert_row(values, self._rowid_index)
             stored = self.db.conn.execute(
-                f"SELECT {self._select} FROM {self._table} WHERE rowid = ?", (rowid,)
+                f"SELECT {self._select} FROM {self._table} WHERE {self._rowid} = ?", (rowid,)
             ).fetchone()
-        return self._from_row(stored)
+            try:
+                # Inside the transaction: a stored row the model rejects is not kept.
+                return self._from_row(stored)
+            except pydantic.ValidationError as exc:
+                problems = _problems_from(exc, batch=False)
+                raise RowError(_describe(self.info.name, problems), problems) from exc
 
     def insert_many(self, rows: Iterable[M | Mapping[str, Any]]) -> list[M]:
         """Validate every row, then insert all of them in one transaction.
@@ -424,7 +443,7 @@ class Repository(Generic[M]):
         (nothing inserted) when the table is near the top of the range.
         """
         conn = self.db.conn
-        (highest,) = conn.execute(f"SELECT max(rowid) FROM {self._table}").fetchone()
+        (highest,) = conn.execute(f"SELECT max({self._rowid}) FROM {self._table}").fetchone()
         count = len(columns[pk_index])
         if highest is not None and highest > 2**63 - 1 - count:
             return None
@@ -506,20 +525,38 @@ class Repository(Generic[M]):
             return self.find(where=where)
         condition, params = compile_where(self.info, where)
         assignments = ", ".join(f"{q(c)} = ?" for c in values)
-        sql = f"UPDATE {self._table} SET {assignments} WHERE {condition} RETURNING {self._select}"
-        by_column = {m.column: m.field for m in self.info.fields}
+        # Each returned row is found again by its primary key, or by its rowid without one.
+        if self._pk_columns:
+            key_sql = " AND ".join(f"{q(c)} = ?" for c in self._pk_columns)
+            key_at = [1 + self._columns.index(c) for c in self._pk_columns]
+            returning = f"NULL, {self._select}"
+        else:
+            key_sql, key_at, returning = f"{self._rowid} = ?", [0], f"{self._rowid}, {self._select}"
+        sql = f"UPDATE {self._table} SET {assignments} WHERE {condition} RETURNING {returning}"
+        by_column = {m.column: m for m in self.info.fields}
         with (
             self.db.transaction(),
             self._write_errors(
-                "update", "written", lambda: ((None, by_column[c], v) for c, v in values.items())
+                "update",
+                "written",
+                lambda: ((None, by_column[c].field, v) for c, v in values.items()),
             ),
         ):
             rows = self.db.conn.execute(sql, [*values.values(), *params]).fetchall()
             try:
-                return self._from_rows(rows)
+                updated = self._from_rows(row[1:] for row in rows)
             except pydantic.ValidationError as exc:
                 problems = _problems_from(exc, batch=False)
                 raise RowError(_describe(self.info.name, problems), problems) from exc
+            # The values were checked against the field types only; the model's validators
+            # ran on the rows read back and may have normalised them (a lower-cased email):
+            # store what the returned rows hold.
+            refresh = f"UPDATE {self._table} SET {assignments} WHERE {key_sql}"
+            for row, obj in zip(rows, updated, strict=True):
+                stored = [_encode(by_column[c], obj.__dict__[by_column[c].field]) for c in values]
+                if stored != list(values.values()):
+                    self.db.conn.execute(refresh, [*stored, *(row[i] for i in key_at)])
+            return updated
 
     def delete(self, *, where: Where) -> int:
         """Delete the rows matching ``where``; return how many. ``where={}`` deletes all."""

@@ -122,7 +122,9 @@ class Table(pydantic.BaseModel):
         super().__init_subclass__(**kwargs)
         cls.__hedystia_abstract__ = abstract
         cls.__hedystia_table__ = None if abstract else (table or default_table_name(cls.__name__))
-        cls.__hedystia_indexes__ = tuple(indexes)
+        # Indexes are inherited like fields: a base's indexes= apply to its subclasses too.
+        inherited = cls.__hedystia_indexes__
+        cls.__hedystia_indexes__ = (*inherited, *(i for i in indexes if i not in inherited))
         cls.__hedystia_info__ = None
 
     @classmethod
@@ -192,7 +194,10 @@ def _build_info(model: type[Table]) -> TableInfo:
             )
         seen_columns[folded] = mapping.field
         columns.append(_column_spec(mapping, meta, info, len(pk_fields), where))
-        if meta.index and not meta.unique and not meta.primary_key:
+        # The key's own index covers a single-column key and the leading column of a
+        # composite one; any later key column needs an index of its own.
+        indexed_by_key = meta.primary_key and pk_fields[0] == mapping.field
+        if meta.index and not meta.unique and not indexed_by_key:
             indexes.append(IndexSpec(index_name(name, [mapping.column]), (mapping.column,)))
 
     by_field = {m.field: m.column for m in mappings}

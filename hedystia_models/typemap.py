@@ -116,6 +116,16 @@ def _encode_str(value: Any) -> str:
     return str(value)
 
 
+def _encode_uuid(value: Any) -> str:
+    # A string is read as a UUID first, so every spelling of one (upper case, no hyphens, a
+    # URN) becomes the canonical text that is stored; anything else raises.
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, str):
+        return str(UUID(value))
+    raise TypeError(f"expected a UUID, got {type(value).__name__}")
+
+
 def _encode_bool(value: Any) -> int:
     return 1 if value else 0
 
@@ -132,7 +142,7 @@ _SIMPLE: dict[type, tuple[str, str, Codec, Codec]] = {
     date: ("date", "DATE", _encode_isoformat, _decode_date),
     time: ("time", "TIME", _encode_isoformat, _decode_time),
     timedelta: ("timedelta", "INTEGER", _encode_timedelta, _decode_timedelta),
-    UUID: ("uuid", "TEXT", _encode_str, _decode_uuid),
+    UUID: ("uuid", "TEXT", _encode_uuid, _decode_uuid),
 }
 
 _JSON_ORIGINS = (dict, list, tuple, set, frozenset, Mapping, Sequence)
@@ -224,7 +234,10 @@ def storage_for(annotation: Any, info: FieldInfo | None, where: str) -> Storage:
         return Storage(kind, sql_type, nullable, tuple(values), encode_enum, decode_enum)
 
     if typing.get_origin(annotation) is Literal:
-        values = list(typing.get_args(annotation))
+        args = typing.get_args(annotation)
+        # Literal["a", None] is another spelling of Literal["a"] | None.
+        values = [v for v in args if v is not None]
+        nullable = nullable or len(values) != len(args)
         kind, sql_type = _choices_storage(values, "literal", where)
         encode: Codec = _encode_bool if sql_type == "BOOLEAN" else identity
         decode: Codec = _decode_bool if sql_type == "BOOLEAN" else identity
