@@ -72,6 +72,13 @@ class ProgramGroup(click.Group):
             ctx.exit(3)
 
 
+def _check_timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """A number of seconds: 0 or more and finite (``nan`` and ``inf`` pass ``type=float``)."""
+    if not 0 <= value < float("inf"):
+        raise click.BadParameter(f"{value} is not a number of seconds (0 or more)")
+    return value
+
+
 @click.group(
     "hedystia-models",
     cls=ProgramGroup,
@@ -83,6 +90,7 @@ class ProgramGroup(click.Group):
 @click.option(
     "--busy-timeout",
     type=float,
+    callback=_check_timeout,
     default=5.0,
     show_default=True,
     help="Seconds to wait for another process's write lock.",
@@ -168,10 +176,14 @@ def _import_schemas(settings: Settings) -> dict[str, type[Table]]:
     except Exception as exc:
         # Whatever the module raised (ImportError, SyntaxError, a Pydantic error...), the user
         # needs one line naming the module; --verbose shows the traceback.
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        text = str(exc).strip()
         where = ""
         if isinstance(exc, SyntaxError) and exc.filename:
+            # str() of a SyntaxError already ends with "(<file name>, line N)": name the
+            # full path once instead.
+            text = (exc.msg or "").strip()
             where = f" ({exc.filename}, line {exc.lineno})"
+        detail = text.splitlines()[0] if text else ""
         raise SchemasImportError(
             f"cannot import the schemas module {settings.schemas!r}: "
             f"{type(exc).__name__}: {detail}{where}"
@@ -200,7 +212,8 @@ def _open(
         migrations = settings.migrations if load_migrations else None
     elif need_migrations or (load_migrations and settings.migrations_configured):
         # A directory that was named explicitly but is missing is a typo, not "no migrations".
-        raise UserError(f"migrations directory {str(settings.migrations)!r} does not exist")
+        problem = "is not a directory" if settings.migrations.exists() else "does not exist"
+        raise UserError(f"migrations directory {str(settings.migrations)!r} {problem}")
     return database(
         schemas=schemas,
         connection=settings.connection,
@@ -237,6 +250,9 @@ def _shown(path: Path) -> str:
 def _write_new(path: Path, text: str) -> None:
     if path.exists():
         raise UserError(f"{_shown(path)} already exists; not overwriting it")
+    for folder in (path.parent, *path.parent.parents):
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"cannot write {_shown(path)}: {_shown(folder)} is a file")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
@@ -290,7 +306,8 @@ def schema_create(ctx: click.Context, name: str, directory: str | None) -> None:
         if not init.exists():
             init.write_text('"""Table models."""\n', encoding="utf-8")
         click.echo(f"created {_shown(target)}")
-        if _schemas_directory(settings).resolve() != folder.resolve() or not settings.schemas:
+        package = _schemas_package(settings)
+        if package is None or package.resolve() != folder.resolve():
             click.echo(
                 f"note: {_shown(target)} is outside the configured schemas module "
                 f"({settings.schemas or 'none configured'}); import {cls} there, or set schemas "
@@ -299,14 +316,20 @@ def schema_create(ctx: click.Context, name: str, directory: str | None) -> None:
             )
 
 
-def _schemas_directory(settings: Settings) -> Path:
-    """Where ``schema create`` writes by default: the directory of the configured schemas
-    package (relative to pyproject.toml), else ``database/schemas``."""
+def _schemas_package(settings: Settings) -> Path | None:
+    """The directory of the configured schemas package (relative to pyproject.toml), or None
+    when no schemas module is configured or it is a single-file module."""
     if settings.schemas:
         package = settings.root.joinpath(*settings.schemas.split("."))
         if not package.with_suffix(".py").is_file():  # a plain module cannot hold more files
             return package
-    return settings.root / DEFAULT_SCHEMAS_PATH
+    return None
+
+
+def _schemas_directory(settings: Settings) -> Path:
+    """Where ``schema create`` writes by default: the directory of the configured schemas
+    package, else ``database/schemas`` (outside the models: ``schema create`` says so)."""
+    return _schemas_package(settings) or settings.root / DEFAULT_SCHEMAS_PATH
 
 
 # -- migrations -------------------------------------------------------------------------------

@@ -69,6 +69,12 @@ def _read_section(path: Path) -> dict[str, Any]:
             f"{path}: unknown key(s) in [tool.hedystia-models]: {', '.join(sorted(unknown))} "
             "(known: schemas, migrations, connection)"
         )
+    for key, value in section.items():
+        if not isinstance(value, str):
+            raise ConfigurationError(
+                f"{path}: {key} in [tool.hedystia-models] must be a string "
+                f"(got {type(value).__name__}: {value!r})"
+            )
     return section
 
 
@@ -88,7 +94,8 @@ def load_settings(
     root = pyproject.parent if pyproject else here
     # A flag or the environment is relative to the working directory, like any shell
     # argument; a path in pyproject.toml is relative to the file that holds it.
-    chosen_connection = connection or env.get(ENV_DATABASE)
+    # An empty HEDYSTIA_DATABASE (a CI template's blank variable) counts as unset.
+    chosen_connection = connection or env.get(ENV_DATABASE) or None
     if chosen_connection is None and section.get("connection"):
         configured = str(section["connection"])
         chosen_connection = configured if configured == ":memory:" else str(root / configured)

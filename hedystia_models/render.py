@@ -9,7 +9,8 @@ reason: never applied silently, never dropped silently.
 from __future__ import annotations
 
 import re
-from dataclasses import fields
+import textwrap
+from dataclasses import fields, replace
 from typing import Any
 
 from .operations import (
@@ -28,14 +29,28 @@ from .operations import (
 from .plan import Plan
 from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 
-__all__ = ["render_migration", "render_operation", "render_value"]
+__all__ = ["WIDTH", "render_migration", "render_operation", "render_value"]
 
 _SPEC_TYPES = (TableSpec, ColumnSpec, IndexSpec, Reference, ForeignKeySpec, CheckSpec)
 
+#: Generated files fit in this many columns, comments and commented-out code included.
+WIDTH = 88
 
-def render_value(value: Any, indent: int = 0) -> str:
-    """Python source for a spec value (only fields that differ from their default)."""
+
+def render_value(value: Any, indent: int = 0, *, base: int = 0, extra: int = 0) -> str:
+    """Python source for a spec value (only fields that differ from their default).
+
+    ``indent`` is the indentation of the line the value starts on (continuation lines are
+    indented from it); ``base`` is added to every line when the text is placed in the file
+    (a function body's indentation, a ``# ``); ``extra`` counts the other characters on the
+    value's line (``name=`` before it, ``,`` after it). The value goes on one line when that
+    line fits in :data:`WIDTH` columns.
+    """
     pad = " " * indent
+
+    def fits(text: str) -> bool:
+        return "\n" not in text and base + indent + extra + len(text) <= WIDTH
+
     if isinstance(value, _SPEC_TYPES):
         args = []
         for f in fields(value):
@@ -43,18 +58,19 @@ def render_value(value: Any, indent: int = 0) -> str:
                 continue
             item = getattr(value, f.name)
             if f.default is not item and item != f.default:
-                args.append(f"{f.name}={render_value(item, indent + 4)}")
+                rendered = render_value(item, indent + 4, base=base, extra=len(f.name) + 2)
+                args.append(f"{f.name}={rendered}")
         inline = f"{type(value).__name__}({', '.join(args)})"
-        if len(inline) + indent <= 88 and "\n" not in inline:
+        if fits(inline):
             return inline
         inner = ",\n".join(f"{pad}    {a}" for a in args)
         return f"{type(value).__name__}(\n{inner},\n{pad})"
     if isinstance(value, tuple):
         if not value:
             return "()"
-        items = [render_value(v, indent + 4) for v in value]
+        items = [render_value(v, indent + 4, base=base, extra=1) for v in value]
         inline = "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-        if len(inline) + indent <= 88 and "\n" not in inline:
+        if fits(inline):
             return inline
         inner = "".join(f"{pad}    {item},\n" for item in items)
         return f"(\n{inner}{pad})"
@@ -62,62 +78,107 @@ def render_value(value: Any, indent: int = 0) -> str:
 
 
 def _call(method: str, *args: Any, indent: int = 4, **kwargs: Any) -> str:
-    """``ctx.schema.method(...)``, one argument per line when it does not fit in 88 columns."""
-    rendered = [render_value(a, indent) for a in args]
-    rendered += [f"{k}={render_value(v, indent)}" for k, v in kwargs.items()]
+    """``ctx.schema.method(...)``, one argument per line when it does not fit in
+    :data:`WIDTH` columns; ``indent`` is where the call starts in the file."""
+    parts: list[tuple[str, Any]] = [("", a) for a in args]
+    parts += [(f"{k}=", v) for k, v in kwargs.items()]
+    rendered = [
+        key + render_value(value, 4, base=indent, extra=len(key) + 1) for key, value in parts
+    ]
     inline = f"ctx.schema.{method}({', '.join(rendered)})"
-    if len(inline) + indent <= 88 and "\n" not in inline:
+    if len(inline) + indent <= WIDTH and "\n" not in inline:
         return inline
-    rendered = [render_value(a, 4) for a in args]
-    rendered += [f"{k}={render_value(v, 4)}" for k, v in kwargs.items()]
     body = "".join(f"    {item},\n" for item in rendered)
     return f"ctx.schema.{method}(\n{body})"
 
 
-def render_operation(op: Operation, indent: int = 4) -> list[str]:
-    """Source lines (without indentation) for one operation; unsafe ones are comments."""
+def _comment(text: str, indent: int) -> list[str]:
+    """``text`` as ``# `` comment lines that fit in :data:`WIDTH` columns at ``indent``."""
+    width = max(WIDTH - indent - 2, 40)
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    return [f"# {line}" for line in lines or [""]]
+
+
+def _code(op: Operation, indent: int) -> list[str]:
+    """The ``ctx.schema`` calls of ``op`` as source lines, for a call starting at ``indent``."""
     code: list[str]
     if isinstance(op, CreateTable):
         code = [_call("create_table", op.spec, indent=indent)]
     elif isinstance(op, DropTable):
-        code = [_call("drop_table", op.table)]
+        code = [_call("drop_table", op.table, indent=indent)]
     elif isinstance(op, AddColumn):
         code = [_call("add_column", op.table, op.spec.name, op.spec, indent=indent)]
     elif isinstance(op, DropColumn):
-        code = [_call("drop_column", op.table, op.spec.name)]
+        code = [_call("drop_column", op.table, op.spec.name, indent=indent)]
     elif isinstance(op, CreateIndex):
         kwargs: dict[str, Any] = {"name": op.index.name}
         if op.index.unique:
             kwargs["unique"] = True
-        code = [_call("add_index", op.table, list(op.index.columns), **kwargs)]
+        code = [_call("add_index", op.table, list(op.index.columns), indent=indent, **kwargs)]
     elif isinstance(op, DropIndex):
-        code = [_call("drop_index", op.table, op.index.name)]
+        code = [_call("drop_index", op.table, op.index.name, indent=indent)]
     elif isinstance(op, AlterIndex):
         code = [
-            _call("drop_index", op.table, op.actual.name),
+            _call("drop_index", op.table, op.actual.name, indent=indent),
             _call(
                 "add_index",
                 op.table,
                 list(op.desired.columns),
+                indent=indent,
                 unique=op.desired.unique,
                 name=op.desired.name,
             ),
         ]
-    elif isinstance(op, (AlterColumn, AlterTable)):
-        code = [
-            f"# {op.describe()}",
+    else:  # pragma: no cover - every operation kind is handled by the callers
+        raise TypeError(f"cannot render {op!r}")
+    return "\n".join(code).splitlines()
+
+
+def render_operation(op: Operation, indent: int = 4) -> list[str]:
+    """Source lines (without indentation) for one operation; unsafe ones are comments.
+    ``indent`` is the indentation the lines get in the file, so that they fit in
+    :data:`WIDTH` columns."""
+    if isinstance(op, (AlterColumn, AlterTable)):
+        return [
+            *_comment(f"UNSAFE: {op.describe()}", indent),
             "# SQLite cannot alter this in place: rebuild the table with ctx.sql(...) or",
             "# ctx.schema.create_table under a new name, copy the rows, then swap the tables.",
         ]
-        return [f"# UNSAFE: {op.describe()}", *code[1:]]
-    else:  # pragma: no cover - every operation kind is handled above
-        raise TypeError(f"cannot render {op!r}")
     if op.safety is Safety.SAFE:
-        return "\n".join(code).splitlines()
+        return _code(op, indent)
     label = "UNSAFE" if op.safety is Safety.UNSAFE else "BLOCKED"
-    lines = [f"# {label}: {op.reason or op.describe()}"]
-    for line in "\n".join(code).splitlines():
-        lines.append(f"# {line}")
+    lines = _comment(f"{label}: {op.reason or op.describe()}", indent)
+    lines += [f"# {line}" for line in _code(op, indent + 2)]
+    return lines
+
+
+def _ordered(ops: list[Operation]) -> list[Operation]:
+    """The plan's operations, with the commented-out column drops moved after the other
+    differences. Dropping a column drops its indexes with it, so a ``drop_index`` written
+    after it would fail once both are uncommented; and ``down``, which runs the undos in
+    reverse, must re-add the column before re-creating its index."""
+    return sorted(ops, key=lambda op: op.safety is not Safety.SAFE and isinstance(op, DropColumn))
+
+
+def _rename_hints(op: Operation, ops: list[Operation]) -> list[str]:
+    """For a dropped column, the renames that would keep its data: a renamed field looks like
+    a dropped column plus an added one of the same type, in the same table."""
+    if not isinstance(op, DropColumn) or op.safety is Safety.SAFE:
+        return []
+    lines: list[str] = []
+    for other in ops:
+        if (
+            isinstance(other, AddColumn)
+            and other.table == op.table
+            and other.spec.type == op.spec.type
+        ):
+            old, new = op.spec.name, other.spec.name
+            hint = (
+                f"If {op.table}.{old} was renamed to {new}, keep its data: instead of this drop "
+                f"and the add_column of {new!r}, rename it (and rename it back in down):"
+            )
+            lines += _comment(hint, 4)
+            lines.append(f"# {_call('rename_column', op.table, old, new, indent=6)}")
     return lines
 
 
@@ -125,6 +186,7 @@ def _body(ops: list[Operation]) -> list[str]:
     lines: list[str] = []
     for op in ops:
         lines.extend(render_operation(op))
+        lines.extend(_rename_hints(op, ops))
     return _with_pass(lines)
 
 
@@ -144,16 +206,18 @@ def _reverse_lines(ops: list[Operation]) -> list[str]:
         if op.safety is Safety.SAFE:
             lines.extend(render_operation(reverse))
         else:
-            lines.append(f"# undo of an operation left commented out in up: {op.describe()}")
-            lines.extend(
-                line if line.startswith("#") else f"# {line}" for line in render_operation(reverse)
-            )
+            # One header says why the undo is commented out; the undo itself (an altered
+            # index's reverse is unsafe too) is rendered as plain code, then commented.
+            undo = f"undo of an operation left commented out in up: {op.describe()}"
+            lines.extend(_comment(undo, 4))
+            plain = replace(reverse, safety=Safety.SAFE, reason=None)
+            lines.extend(f"# {line}" for line in _code(plain, 4 + 2))
     return _with_pass(lines)
 
 
 def render_migration(name: str, plan: Plan, *, variable: str = "migration_") -> str:
     """A complete migration file taking the database to the models, and back in ``down``."""
-    ops = list(plan.operations)
+    ops = _ordered(list(plan.operations))
     up = "\n".join(f"    {line}" for line in _body(ops))
     down = "\n".join(f"    {line}" for line in _reverse_lines(ops))
     # Import every spec class either function mentions, commented-out code included, so that
@@ -161,12 +225,18 @@ def render_migration(name: str, plan: Plan, *, variable: str = "migration_") -> 
     needed = sorted(
         cls.__name__ for cls in _SPEC_TYPES if re.search(rf"\b{cls.__name__}\(", up + down)
     )
-    imports = ["migration", *needed]
+    imports = sorted(["migration", *needed])
+    import_line = f"from hedystia_models import {', '.join(imports)}"
+    if len(import_line) > WIDTH:
+        import_line = (
+            "from hedystia_models import (\n" + "".join(f"    {n},\n" for n in imports) + ")"
+        )
     return (
-        f'"""Migration {name}: generated by `hedystia-models migration create --auto`.\n\n'
-        "Review it before applying: commented-out operations are differences sync will not\n"
-        'apply on its own and that need your decision.\n"""\n\n'
-        f"from hedystia_models import {', '.join(sorted(imports))}\n"
+        f'"""Migration {name}.\n\n'
+        "Generated by `hedystia-models migration create --auto`. Review it before applying:\n"
+        "commented-out operations are differences sync will not apply on its own and that\n"
+        'need your decision.\n"""\n\n'
+        f"{import_line}\n"
         "from hedystia_models.context import MigrationContext\n\n\n"
         "def up(ctx: MigrationContext) -> None:\n"
         f"{up}\n\n\n"

@@ -72,14 +72,15 @@ names = st.one_of(
     st.text(NAME_ALPHABET, min_size=1, max_size=10),
 )
 
-# declared type -> strategy for a default value of matching kind
+# declared type -> strategy for a default value of matching kind. Text is UTF-8 encodable:
+# a lone surrogate cannot be sent to SQLite at all (sqlite3 raises UnicodeEncodeError).
 TYPES: dict[str, st.SearchStrategy[Any]] = {
     "INTEGER": st.integers(min_value=-(2**63), max_value=2**63 - 1),
     "BOOLEAN": st.booleans(),
     "NUMERIC": st.integers(min_value=-(10**6), max_value=10**6),
     "REAL": st.floats(allow_nan=False, allow_infinity=False),
-    "TEXT": st.text(st.characters(blacklist_characters="\x00"), max_size=12),
-    "VARCHAR(20)": st.text(st.characters(blacklist_characters="\x00"), max_size=12),
+    "TEXT": st.text(st.characters(blacklist_characters="\x00", codec="utf-8"), max_size=12),
+    "VARCHAR(20)": st.text(st.characters(blacklist_characters="\x00", codec="utf-8"), max_size=12),
     "DATETIME": st.datetimes().map(lambda d: d.isoformat(sep=" ")),
     "DATE": st.dates().map(lambda d: d.isoformat()),
     "TIME": st.times().map(lambda t: t.isoformat()),
@@ -90,7 +91,9 @@ TYPES: dict[str, st.SearchStrategy[Any]] = {
 
 CHOICES: dict[str, st.SearchStrategy[Any]] = {
     "INTEGER": st.integers(-1000, 1000),
-    "TEXT": st.text(st.characters(blacklist_characters="\x00"), min_size=0, max_size=6),
+    "TEXT": st.text(
+        st.characters(blacklist_characters="\x00", codec="utf-8"), min_size=0, max_size=6
+    ),
 }
 
 
