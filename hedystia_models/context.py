@@ -27,7 +27,17 @@ from .quoting import fold_identifier, quote_identifier
 from .spec import ColumnSpec, IndexSpec, TableSpec
 from .table import Table, column_from_field, table_info
 
-__all__ = ["MigrationContext", "SchemaContext", "to_column_spec"]
+__all__ = ["NO_FILL", "MigrationContext", "SchemaContext", "to_column_spec"]
+
+
+class _NoFill:
+    """Marker: ``add_column`` was given no ``fill`` value."""
+
+    def __repr__(self) -> str:
+        return "NO_FILL"
+
+
+NO_FILL: Any = _NoFill()
 
 ColumnLike = ColumnSpec | Mapping[str, Any] | tuple[Any, FieldInfo] | tuple[Any]
 
@@ -136,22 +146,92 @@ class SchemaContext:
 
     # -- columns ------------------------------------------------------------------------------
 
-    def add_column(self, table: str, name: str, column: ColumnLike | Any) -> None:
+    def add_column(
+        self, table: str, name: str, column: ColumnLike | Any, *, fill: Any = NO_FILL
+    ) -> None:
         """Add a column. ``column`` is @hedystia/db's column dict, a :class:`ColumnSpec`, or an
-        ``(annotation, Field(...))`` pair. A ``NOT NULL`` column without default is added to an
-        empty table by rebuilding it; on a table with rows it is an error."""
-        spec = to_column_spec(name, column, where=self._where(f"add_column({table!r}, {name!r})"))
+        ``(annotation, Field(...))`` pair.
+
+        A ``NOT NULL`` column without default is added to an empty table by rebuilding it. On a
+        table with rows it needs ``fill``: the value every existing row gets (a stored value,
+        bound as a parameter). With ``fill`` the column is added as nullable, the rows are
+        filled in, then the column is given its full definition (``NOT NULL``, ``UNIQUE``) by
+        :meth:`alter_column`; without it such a column is an error.
+        """
+        where = self._where(f"add_column({table!r}, {name!r})")
+        spec = to_column_spec(name, column, where=where)
         current = self._table(table)
         if current.has_column(spec.name):
             raise MigrationError(self._where(f"table {table!r} already has column {name!r}"))
-        self._apply(
-            add_column_operation(
-                current,
-                spec,
-                self._has_rows(current.name),
-                rebuild_obstacles(self._db, current.name),
+        if fill is Ellipsis:
+            raise MigrationError(
+                f"{where}: replace fill=... with the value existing rows should get"
             )
+        has_rows = self._has_rows(current.name)
+        obstacles = rebuild_obstacles(self._db, current.name)
+        if fill is NO_FILL or not has_rows:
+            self._apply(add_column_operation(current, spec, has_rows, obstacles))
+            return
+        loose = replace(spec, not_null=False, unique=False)
+        self._apply(add_column_operation(current, loose, has_rows, obstacles))
+        self._conn.execute(
+            f"UPDATE {quote_identifier(current.name)} SET {quote_identifier(spec.name)} = ? "
+            f"WHERE {quote_identifier(spec.name)} IS NULL",
+            (fill,),
         )
+        if loose != spec:
+            self.alter_column(current.name, spec.name, spec)
+
+    def alter_column(self, table: str, name: str, column: ColumnLike | Any) -> None:
+        """Give a column a new definition (type, ``NOT NULL``, default, ``CHECK``, ``UNIQUE``,
+        reference) by rebuilding the table with its rows. Values are copied as stored; rows
+        that break the new definition (a ``NULL`` in a column becoming ``NOT NULL``, say) make
+        the migration fail, and nothing changes. The column keeps its name (use
+        :meth:`rename_column` for that) and its place in the primary key."""
+        where = self._where(f"alter_column({table!r}, {name!r})")
+        current = self._table(table)
+        if not current.has_column(name):
+            raise MigrationError(self._where(f"table {table!r} has no column {name!r}"))
+        old = current.column(name)
+        spec = to_column_spec(old.name, column, where=where)
+        if spec.primary_key != old.primary_key or spec.auto_increment != old.auto_increment:
+            raise MigrationError(
+                f"{where}: changing whether a column is (part of) the primary key is not "
+                "supported; create the new table with create_table and copy the rows"
+            )
+        if old.unique and not spec.unique:
+            # A unique index added for the column (rather than an inline UNIQUE) would
+            # otherwise survive the rebuild and keep the rule.
+            for index_name, unique, columns in self._single_column_indexes(current.name):
+                if unique and fold_identifier(columns) == fold_identifier(old.name):
+                    self._run([ddl.drop_index_sql(index_name)])
+        folded = fold_identifier(old.name)
+        new = replace(
+            current,
+            columns=tuple(
+                spec if fold_identifier(c.name) == folded else c for c in current.columns
+            ),
+        )
+        copy = [(c.name, quote_identifier(c.name)) for c in current.columns]
+        try:
+            self._rebuild(current, new, copy)
+        except sqlite3.IntegrityError as exc:
+            raise MigrationError(
+                f"{where}: existing rows do not fit the new definition ({exc}); fix them first, "
+                "for example with ctx.sql('UPDATE ...')"
+            ) from exc
+
+    def _single_column_indexes(self, table: str) -> list[tuple[str, bool, str]]:
+        """(name, unique, column) of the table's single-column indexes made by CREATE INDEX."""
+        found = []
+        for row in self._conn.execute(f"PRAGMA index_list({quote_identifier(table)})").fetchall():
+            name, unique, origin = row[1], bool(row[2]), row[3]
+            if origin != "c":
+                continue
+            columns = self._conn.execute(f"PRAGMA index_info({quote_identifier(name)})").fetchall()
+            if len(columns) == 1 and columns[0][2] is not None:
+                found.append((name, unique, columns[0][2]))
+        return found
 
     def drop_column(self, table: str, name: str) -> None:
         """Drop a column: native ``ALTER TABLE .. DROP COLUMN`` when SQLite allows it, else a

@@ -130,7 +130,7 @@ def add_column_operation(
         return AddColumn(table.name, spec=column, rebuild=table, reason=needs_rebuild)
     return blocked(
         f"{needs_rebuild}. Give the field a default, make it optional (X | None), or write a "
-        "migration that fills it in"
+        "migration that fills it in (ctx.schema.add_column(..., fill=value))"
     )
 
 

@@ -47,6 +47,8 @@ def render_value(value: Any, indent: int = 0, *, base: int = 0, extra: int = 0) 
     line fits in :data:`WIDTH` columns.
     """
     pad = " " * indent
+    if value is Ellipsis:
+        return "..."
 
     def fits(text: str) -> bool:
         return "\n" not in text and base + indent + extra + len(text) <= WIDTH
@@ -138,7 +140,16 @@ def render_operation(op: Operation, indent: int = 4) -> list[str]:
     """Source lines (without indentation) for one operation; unsafe ones are comments.
     ``indent`` is the indentation the lines get in the file, so that they fit in
     :data:`WIDTH` columns."""
-    if isinstance(op, (AlterColumn, AlterTable)):
+    if isinstance(op, AlterColumn):
+        lines = _comment(f"UNSAFE: {op.describe()}", indent)
+        lines += _comment(
+            "To make the change, uncomment this: the table is rebuilt with its rows, which "
+            "must fit the new definition (fix them first with ctx.sql if needed).",
+            indent,
+        )
+        call = _call("alter_column", op.table, op.actual.name, op.desired, indent=indent + 2)
+        return [*lines, *(f"# {line}" for line in call.splitlines())]
+    if isinstance(op, AlterTable):
         return [
             *_comment(f"UNSAFE: {op.describe()}", indent),
             "# SQLite cannot alter this in place: rebuild the table with ctx.sql(...) or",
@@ -148,6 +159,15 @@ def render_operation(op: Operation, indent: int = 4) -> list[str]:
         return _code(op, indent)
     label = "UNSAFE" if op.safety is Safety.UNSAFE else "BLOCKED"
     lines = _comment(f"{label}: {op.reason or op.describe()}", indent)
+    if isinstance(op, AddColumn) and op.safety is Safety.BLOCKED:
+        lines += _comment(
+            "To add it, uncomment this and replace ... with the value existing rows get:",
+            indent,
+        )
+        call = _call(
+            "add_column", op.table, op.spec.name, op.spec, indent=indent + 2, fill=Ellipsis
+        )
+        return [*lines, *(f"# {line}" for line in call.splitlines())]
     lines += [f"# {line}" for line in _code(op, indent + 2)]
     return lines
 
@@ -201,7 +221,13 @@ def _reverse_lines(ops: list[Operation]) -> list[str]:
     lines: list[str] = []
     for op in reversed(ops):
         reverse = op.reverse()
-        if reverse is None or isinstance(op, (AlterColumn, AlterTable)):
+        if reverse is None or isinstance(op, AlterTable):
+            continue
+        if isinstance(op, AlterColumn):
+            assert isinstance(reverse, AlterColumn)
+            lines.extend(_comment(f"undo of: {op.describe()}", 4))
+            call = _call("alter_column", op.table, reverse.actual.name, reverse.desired, indent=6)
+            lines.extend(f"# {line}" for line in call.splitlines())
             continue
         if op.safety is Safety.SAFE:
             lines.extend(render_operation(reverse))

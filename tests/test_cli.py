@@ -532,7 +532,8 @@ def test_auto_writes_unsafe_differences_as_comments_and_still_runs(project: Proj
     assert "    # UNSAFE: the column exists in the database but not in the model\n" in up
     assert "    # ctx.schema.drop_column('users', 'legacy')\n" in up
     assert "    # UNSAFE: alter column users.age: type INTEGER -> TEXT" in up
-    assert "    # SQLite cannot alter this in place: rebuild the table" in up
+    assert "    # To make the change, uncomment this: the table is rebuilt with its rows" in up
+    assert "    # ctx.schema.alter_column(" in up
     live = [line for line in up.splitlines() if line.strip() and not line.strip().startswith("#")]
     assert not any("legacy" in line or "'age'" in line for line in live)
 
@@ -857,7 +858,8 @@ def test_sync_refusal_shows_why_and_applies_nothing(project: Project) -> None:
         "error: sync cannot bring the database up to date; nothing was applied:",
         "  - cannot add column 'nickname' to table 'users', which has rows: it is NOT NULL and "
         "has no default, so existing rows would have no value. Give the field a default, make "
-        "it optional (X | None), or write a migration that fills it in",
+        "it optional (X | None), or write a migration that fills it in "
+        "(ctx.schema.add_column(..., fill=value))",
     ]
     assert project.tables() == {"users"}  # not even the safe `tags` table was created
 
@@ -954,3 +956,29 @@ def test_an_internal_error_exits_3_with_a_traceback(
     assert result.exit_code == 3
     assert "Traceback" in result.stderr and "KeyError: 'a bug'" in result.stderr
     assert "internal error" in result.stderr
+
+
+def test_a_blocked_column_is_generated_with_a_fill_placeholder_that_works_once_filled(
+    project: Project,
+) -> None:
+    project.model("users", USERS)
+    project.ok("sync")
+    with sqlite3.connect(project.db_path) as conn:
+        conn.execute("INSERT INTO users (name, created_at) VALUES ('Ann', '2026-01-01 00:00:00')")
+    conn.close()
+    project.model("users", USERS + "        country: str\n")
+    project.ok("migration", "create", "add_country", "--auto")
+    [path] = project.migration_files()
+    source = path.read_text(encoding="utf-8")
+    assert "# BLOCKED: cannot add column 'country'" in source
+    assert "    #     fill=...,\n" in source
+    # As generated, nothing runs; the user picks the value and uncomments the call.
+    lines = source.splitlines()
+    start = next(i for i, line in enumerate(lines) if "# ctx.schema.add_column(" in line)
+    end = next(i for i in range(start, len(lines)) if lines[i] == "    # )")
+    for i in range(start, end + 1):
+        lines[i] = lines[i].replace("    # ", "    ", 1).replace("fill=...", "fill='NL'")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    project.ok("migrate", "up")
+    assert project.query("SELECT name, country FROM users") == [("Ann", "NL")]
+    project.ok("check")

@@ -21,6 +21,7 @@ from hedystia_models import (
     Field,
     Index,
     MigrationError,
+    RowError,
     Table,
     TableSpec,
     database,
@@ -750,3 +751,88 @@ def test_rename_column_renames_indexes_named_by_the_default_convention() -> None
     with pytest.raises(Exception, match="UNIQUE"):
         after.conn.execute("INSERT INTO renamed_idx (full_name, token) VALUES ('a', 't')")
         after.conn.execute("INSERT INTO renamed_idx (full_name, token) VALUES ('b', 't')")
+
+
+class _Filled(Table, table="filled"):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="", index=True)
+
+
+class _FilledV2(Table, table="filled"):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="", index=True)
+    country: str
+    code: str = Field(unique=True)
+
+
+def test_add_column_with_fill_adds_a_not_null_column_to_a_table_with_rows() -> None:
+    db = database(schemas=[_Filled], connection=":memory:", sync_schemas=True)
+    db.table(_Filled).insert_many([{"name": "a"}, {"name": "b"}])
+
+    def up(ctx: MigrationContext) -> None:
+        ctx.schema.add_column("filled", "country", (str, Field()), fill="NL")
+        # A value per row: add it nullable, fill it in, then give it its final definition.
+        ctx.schema.add_column("filled", "code", (str | None, Field(default=None)))
+        ctx.sql("UPDATE filled SET code = 'c' || id")
+        ctx.schema.alter_column("filled", "code", (str, Field(unique=True)))
+
+    v2 = database(schemas=[_FilledV2], connection=db.conn, migrations=[migration("fill", up=up)])
+    assert v2.migrate_up() == ["fill"]
+    assert v2.raw("SELECT name, country, code FROM filled ORDER BY id") == [
+        {"name": "a", "country": "NL", "code": "c1"},
+        {"name": "b", "country": "NL", "code": "c2"},
+    ]
+    assert v2.plan().in_sync  # the result is exactly what the model declares
+    with pytest.raises(RowError):
+        v2.table(_FilledV2).insert({"name": "c", "country": "SE", "code": "c1"})
+
+
+def test_alter_column_refuses_rows_that_do_not_fit_and_changes_nothing() -> None:
+    db = database(schemas=[_Filled], connection=":memory:", sync_schemas=True)
+    db.raw("ALTER TABLE filled ADD COLUMN note TEXT")
+    db.raw("INSERT INTO filled (name, note) VALUES ('a', 'x'), ('b', NULL)")
+    before = db.raw("SELECT sql FROM sqlite_master ORDER BY name")
+
+    def up(ctx: MigrationContext) -> None:
+        ctx.schema.alter_column("filled", "note", {"type": "text", "not_null": True})
+
+    db.migrations = [migration("tighten", up=up)]
+    with pytest.raises(MigrationError, match=r"tighten.*NOT NULL"):
+        db.migrate_up()
+    assert db.raw("SELECT sql FROM sqlite_master ORDER BY name") == before
+    assert db.raw("SELECT name, note FROM filled ORDER BY id") == [
+        {"name": "a", "note": "x"},
+        {"name": "b", "note": None},
+    ]
+    # Once the rows fit, the same change goes through and keeps the index and the rows.
+    db.raw("UPDATE filled SET note = '' WHERE note IS NULL")
+    assert db.migrate_up() == ["tighten"]
+    assert db.sqlite["filled"].columns_dict["note"] is str
+    assert [c.notnull for c in db.sqlite["filled"].columns if c.name == "note"] == [1]
+    assert {i.name for i in db.sqlite["filled"].indexes} == {"filled_name_index"}
+
+
+def test_alter_column_can_drop_a_unique_rule_and_change_a_type() -> None:
+    db = database(schemas=[_Filled], connection=":memory:", sync_schemas=True)
+    db.table(_Filled).insert({"name": "a"})
+
+    def up(ctx: MigrationContext) -> None:
+        ctx.schema.add_column("filled", "code", {"type": "integer", "unique": True})
+        ctx.sql("UPDATE filled SET code = 7")
+        ctx.schema.alter_column("filled", "code", {"type": "text"})
+
+    db.migrations = [migration("loosen", up=up)]
+    assert db.migrate_up() == ["loosen"]
+    assert db.raw("SELECT code, typeof(code) AS t FROM filled") == [{"code": "7", "t": "text"}]
+    db.raw("INSERT INTO filled (name, code) VALUES ('b', '7')")  # no longer unique
+
+
+def test_fill_left_as_the_generated_placeholder_is_a_clear_error() -> None:
+    db = database(schemas=[_Filled], connection=":memory:", sync_schemas=True)
+    db.table(_Filled).insert({"name": "a"})
+    step = migration(
+        "forgot", up=lambda ctx: ctx.schema.add_column("filled", "x", (int, Field()), fill=...)
+    )
+    db.migrations = [step]
+    with pytest.raises(MigrationError, match=r"replace fill=\.\.\."):
+        db.migrate_up()
