@@ -12,6 +12,7 @@ import operator
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import pydantic
@@ -52,6 +53,19 @@ def _operand_adapter(model: type[Table], field: str) -> pydantic.TypeAdapter[Any
     return pydantic.TypeAdapter(annotation)
 
 
+#: For storage kinds whose codec stores values as they come, the Python types a ``where``
+#: value may have to be used as it is (numbers compare across int and float, so ``{"gt":
+#: 17.5}`` on an int field is fine); anything else is validated against the field's type.
+_DIRECT_OPERANDS: dict[str, tuple[type, ...]] = {
+    "integer": (int, float),
+    "real": (int, float),
+    "text": (str,),
+    "boolean": (bool, int),
+    "blob": (bytes, bytearray, memoryview),
+    "decimal": (Decimal, int, float),
+}
+
+
 def _operand(info: TableInfo, mapping: FieldMapping, op: str, value: Any) -> Any:
     """``value`` encoded like a stored value of ``mapping``, to compare with its column.
 
@@ -61,7 +75,11 @@ def _operand(info: TableInfo, mapping: FieldMapping, op: str, value: Any) -> Any
     """
     if value is None:
         return None
+    accepted = _DIRECT_OPERANDS.get(mapping.storage.kind)
     try:
+        if accepted is not None and not isinstance(value, accepted):
+            # The codec of these kinds passes any value through; validate it instead.
+            raise TypeError(value)
         encoded = mapping.storage.encode(value)
     except (TypeError, ValueError, AttributeError):
         pass

@@ -355,3 +355,14 @@ def test_find_first_count_exists(users: Repository[User]) -> None:
 def test_unknown_order_by_field_is_a_query_error(users: Repository[User]) -> None:
     with pytest.raises(QueryError, match=r"table 'users': cannot order by unknown field 'nmae'"):
         users.find(order_by=["id", "-nmae"])
+
+
+def test_scalar_where_values_of_the_wrong_kind_are_validated(users: Repository[User]) -> None:
+    # Values the field's type accepts are converted, as when writing.
+    assert names(users, {"age": "30"}) == ["Ann"]
+    assert names(users, {"age": {"gt": 17.5}}) == ["Ann", "Dee"]  # numbers compare freely
+    assert names(users, {"balance": "10.50"}) == ["Ann"]
+    # Values that are not of the field's type at all are an error, not an empty result.
+    for where in ({"age": "thirty"}, {"name": 5}, {"vip": "maybe"}, {"age": {"in": [30, "x"]}}):
+        with pytest.raises(QueryError, match="users"):
+            users.find(where=where)
