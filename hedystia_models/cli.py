@@ -519,12 +519,7 @@ def check(ctx: click.Context, as_json: bool) -> None:
     """Exit 0 only when the database matches the models, no migration is pending and no
     applied migration was edited; otherwise exit 1 listing what differs. Meant for CI."""
     with _errors(ctx), _open(ctx) as db:
-        plan = db.plan()
-        status = db.migration_status()
-    problems: list[str] = [f"schema: {op.describe()}" for op in plan.operations]
-    problems += [f"pending migration: {name}" for name in status.pending]
-    problems += [f"edited after apply: {name}" for name in status.edited]
-    problems += [f"applied but missing from code: {name}" for name in status.missing]
+        problems = db.check()
     if as_json:
         _emit_json({"ok": not problems, "problems": problems})
     elif problems:

@@ -171,6 +171,19 @@ class Database:
         """Applied (with ``executed_at``), pending, edited-after-apply and missing migrations."""
         return self.migrator.status()
 
+    def check(self) -> list[str]:
+        """Everything that keeps the database from matching the code, one line each (empty
+        when all is well): every operation of :meth:`plan` (unsafe findings included),
+        pending migrations, migrations edited after they were applied, and applied migrations
+        missing from the code. ``hedystia-models check`` prints this list; a test can assert
+        ``db.check() == []``."""
+        status = self.migration_status()
+        problems = [f"schema: {op.describe()}" for op in self.plan().operations]
+        problems += [f"pending migration: {name}" for name in status.pending]
+        problems += [f"edited after apply: {name}" for name in status.edited]
+        problems += [f"applied but missing from code: {name}" for name in status.missing]
+        return problems
+
     def history(self) -> list[history.HistoryEntry]:
         """Every row of ``__hedystia_migrations``, oldest first."""
         return history.read_history(self.conn)

@@ -996,3 +996,27 @@ def test_history_rows_of_migrations_record_their_schema_statements_but_no_data()
     assert rows["add_age"] == ('ALTER TABLE "recorded" ADD COLUMN "age" INTEGER',)
     assert "a secret value" not in repr(db.history())
     assert db.raw("SELECT name FROM recorded") == [{"name": "a secret value"}]
+
+
+def test_database_check_lists_drift_pending_and_edited_migrations() -> None:
+    from hedystia_models import Field, Table
+
+    class Checked(Table, table="checked"):
+        id: int | None = Field(default=None, primary_key=True)
+
+    first = migration("first", up=lambda ctx: ctx.schema.create_table(Checked))
+    second = migration("second", up=lambda ctx: ctx.sql("SELECT 1"))
+    db = database(schemas=[Checked], connection=":memory:", migrations=[first, second])
+    assert db.check() == [
+        "schema: create table checked (id)",
+        "pending migration: first",
+        "pending migration: second",
+    ]
+    db.migrate_up()
+    assert db.check() == []
+    db.raw("CREATE TABLE stray (x)")
+    db.migrations = [first]
+    assert db.check() == [
+        "schema: drop table stray",
+        "applied but missing from code: second",
+    ]
