@@ -137,9 +137,12 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
     # tables and views first, which would make reading N tables cost O(N^2).
     table = sqlite_utils.db.Table(db, name)
     create_sql = table.schema
+    # table_xinfo, unlike table_info, also lists generated columns (hidden 2 and 3); they must
+    # be seen, or a model declaring one would make sync try to add it again.
     columns = [
         sqlite_utils.db.Column(*row)
-        for row in db.execute(f"PRAGMA table_info({quote_identifier(name)})").fetchall()
+        for *row, hidden in db.execute(f"PRAGMA table_xinfo({quote_identifier(name)})").fetchall()
+        if hidden != 1  # 1: a virtual table's hidden column
     ]
     pk_columns = sorted((c for c in columns if c.is_pk), key=lambda c: c.is_pk)
     pk_names = [c.name for c in pk_columns]

@@ -271,3 +271,26 @@ def test_drop_column_refuses_to_lose_a_multi_column_unique_constraint() -> None:
         db.migrate_up()
     assert db.raw("SELECT sql FROM sqlite_master WHERE name = 'pairs'") == before
     assert db.raw("SELECT a, b, c FROM pairs") == [{"a": "x", "b": "y", "c": "z"}]
+
+
+def test_generated_columns_are_seen_by_plan_and_sync() -> None:
+    class Doubled(Table, table="doubled"):
+        id: int | None = Field(default=None, primary_key=True)
+        a: int = 0
+        twice: int | None = None
+
+    class Plain(Table, table="doubled"):
+        id: int | None = Field(default=None, primary_key=True)
+        a: int = 0
+
+    db = database(schemas=[Doubled], connection=":memory:")
+    db.raw(
+        "CREATE TABLE doubled (id INTEGER PRIMARY KEY, a INTEGER NOT NULL DEFAULT 0, "
+        "twice INTEGER GENERATED ALWAYS AS (a * 2) VIRTUAL)"
+    )
+    assert db.plan().in_sync  # the generated column is there: nothing to add
+    db.sync()
+    db.raw("INSERT INTO doubled (a) VALUES (21)")
+    assert [row.twice for row in db.table(Doubled).find()] == [42]
+    other = database(schemas=[Plain], connection=db.conn)
+    assert [op.describe() for op in other.plan().unsafe] == ["drop column doubled.twice"]
