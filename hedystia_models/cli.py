@@ -196,10 +196,12 @@ def _open(
     need_schemas: bool = True,
     need_migrations: bool = False,
     load_migrations: bool = True,
+    read_only: bool = False,
 ) -> Database:
     """Open the configured database. Migration files are loaded only when ``load_migrations``
     (so a broken migration file does not stop ``sync`` or ``history``); ``need_migrations``
-    makes a missing migrations directory an error."""
+    makes a missing migrations directory an error. A command that only reads (``read_only``)
+    treats a database file that does not exist as an empty database instead of creating it."""
     settings = _settings(ctx)
     if not settings.connection:
         raise UserError(
@@ -214,9 +216,12 @@ def _open(
         # A directory that was named explicitly but is missing is a typo, not "no migrations".
         problem = "is not a directory" if settings.migrations.exists() else "does not exist"
         raise UserError(f"migrations directory {str(settings.migrations)!r} {problem}")
+    connection = settings.connection
+    if read_only and connection != ":memory:" and not Path(connection).exists():
+        connection = ":memory:"  # the same answers as an empty file, without creating one
     return database(
         schemas=schemas,
-        connection=settings.connection,
+        connection=connection,
         migrations=migrations,
         busy_timeout=ctx.find_root().obj["busy_timeout"],
     )
@@ -381,7 +386,7 @@ def migration_create(
         slug = _slug(name)
         stem = slug if no_id else f"{datetime.now(timezone.utc):%Y%m%d%H%M%S}_{slug}"
         if auto:
-            with _open(ctx, load_migrations=settings.migrations.is_dir()) as db:
+            with _open(ctx, load_migrations=settings.migrations.is_dir(), read_only=True) as db:
                 pending = db.migration_status().pending
                 if pending:
                     raise UserError(
@@ -435,7 +440,7 @@ def migrate_up(ctx: click.Context) -> None:
 @click.pass_context
 def migrate_down(ctx: click.Context, steps: int) -> None:
     """Roll back the newest applied migrations."""
-    with _errors(ctx), _open(ctx, need_schemas=False, need_migrations=True) as db:
+    with _errors(ctx), _open(ctx, need_schemas=False, need_migrations=True, read_only=True) as db:
         rolled = db.migrate_down(steps)
     if not rolled:
         click.echo("no applied migrations to roll back")
@@ -448,7 +453,7 @@ def migrate_down(ctx: click.Context, steps: int) -> None:
 @click.pass_context
 def migrate_status(ctx: click.Context, as_json: bool) -> None:
     """Applied (with times), pending, edited-after-apply and missing-from-code migrations."""
-    with _errors(ctx), _open(ctx, need_schemas=False, need_migrations=True) as db:
+    with _errors(ctx), _open(ctx, need_schemas=False, need_migrations=True, read_only=True) as db:
         status = db.migration_status()
     if as_json:
         _emit_json(status.to_dict())
@@ -468,7 +473,7 @@ def migrate_status(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def history(ctx: click.Context, as_json: bool) -> None:
     """Every row of __hedystia_migrations: syncs and migrations, oldest first."""
-    with _errors(ctx), _open(ctx, need_schemas=False, load_migrations=False) as db:
+    with _errors(ctx), _open(ctx, need_schemas=False, load_migrations=False, read_only=True) as db:
         entries = db.history()
     if as_json:
         _emit_json([vars(e) for e in entries])
@@ -490,7 +495,7 @@ def history(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def sync(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     """Print the plan (SQL and unsafe findings) and apply its safe part."""
-    with _errors(ctx), _open(ctx, load_migrations=False) as db:
+    with _errors(ctx), _open(ctx, load_migrations=False, read_only=dry_run) as db:
         plan = db.plan()
         if as_json:
             _emit_json(plan.to_dict())
@@ -518,7 +523,7 @@ def sync(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
 def check(ctx: click.Context, as_json: bool) -> None:
     """Exit 0 only when the database matches the models, no migration is pending and no
     applied migration was edited; otherwise exit 1 listing what differs. Meant for CI."""
-    with _errors(ctx), _open(ctx) as db:
+    with _errors(ctx), _open(ctx, read_only=True) as db:
         problems = db.check()
     if as_json:
         _emit_json({"ok": not problems, "problems": problems})

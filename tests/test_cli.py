@@ -982,3 +982,15 @@ def test_a_blocked_column_is_generated_with_a_fill_placeholder_that_works_once_f
     project.ok("migrate", "up")
     assert project.query("SELECT name, country FROM users") == [("Ann", "NL")]
     project.ok("check")
+
+
+def test_reading_commands_never_create_a_missing_database_file(project: Project) -> None:
+    project.model("users", USERS)
+    assert not project.db_path.exists()
+    assert project.ok("history").stdout == "no history yet\n"
+    assert project.run("check").exit_code == 1  # an absent database is an empty one
+    assert "create table users" in project.run("check").stdout
+    project.ok("sync", "--dry-run")
+    assert not project.db_path.exists()
+    project.ok("sync")
+    assert project.db_path.exists()
