@@ -235,6 +235,18 @@ class Repository(Generic[M]):
             (i, m.storage.decode) for i, m in enumerate(fields) if m.storage.decode is not identity
         ]
         self._keys = [self._validation_key(m.field) for m in fields]
+        # Keys a row dict may use: field names and their aliases. Unknown keys are rejected
+        # unless the model chose its own `extra` policy: with Pydantic's default they would be
+        # dropped silently, so a typo (`{"nmae": ...}`) would store a default instead.
+        known: set[str] = set(self._field_names)
+        for field_info in model.model_fields.values():
+            for alias in (field_info.alias, field_info.validation_alias):
+                if isinstance(alias, str):
+                    known.add(alias)
+                elif isinstance(alias, pydantic.AliasChoices):
+                    known.update(c for c in alias.choices if isinstance(c, str))
+        self._known_keys = frozenset(known)
+        self._reject_unknown = "extra" not in model.model_config
         spec = self.info.spec
         pk = spec.primary_key
         self._pk_columns = pk
@@ -327,6 +339,17 @@ class Repository(Generic[M]):
 
     def _validate(self, rows: list[Any], batch: bool = True) -> list[M]:
         model = self.model
+        if self._reject_unknown:
+            known = self._known_keys
+            unknown: list[tuple[int | None, str | None, str]] = [
+                (index if batch else None, str(key), f"unknown field (not in {model.__name__})")
+                for index, row in enumerate(rows)
+                if isinstance(row, Mapping) and not known.issuperset(row)
+                for key in row
+                if key not in known
+            ]
+            if unknown:
+                raise RowError(_describe(self.info.name, unknown), unknown)
         if any(isinstance(row, model) for row in rows):
             rows = [self._as_input(row) for row in rows]
         try:

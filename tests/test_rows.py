@@ -674,3 +674,27 @@ def test_models_with_aliases_round_trip(db_path: Path) -> None:
         named.insert_many([{"full_name": "Bob"}, {"fullName": "Cy"}, NamedContact(full_name="D")])
         assert [n.full_name for n in named.find(order_by="name")] == ["Bob", "Cy", "D"]
         assert db.raw("SELECT name FROM named_contacts WHERE id = 1") == [{"name": "Bob"}]
+
+
+def test_unknown_keys_in_row_dicts_are_rejected_unless_the_model_sets_extra() -> None:
+    class Person(Table, table="people_keys"):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str = ""
+        nick: str | None = Field(default=None, alias="nickname")
+
+    class Loose(Table, table="loose_keys"):
+        model_config = pydantic.ConfigDict(extra="ignore")
+        id: int | None = Field(default=None, primary_key=True)
+        name: str = ""
+
+    db = database(schemas=[Person, Loose], connection=":memory:", sync_schemas=True)
+    people = db.table(Person)
+    with pytest.raises(RowError) as caught:
+        people.insert_many([{"name": "Ann"}, {"nmae": "Bo"}])  # a typo would store ""
+    assert caught.value.problems == [(1, "nmae", "unknown field (not in Person)")]
+    assert people.count() == 0
+    with pytest.raises(RowError, match="'nmae'"):
+        people.insert({"nmae": "Bo"})
+    assert people.insert({"name": "Cy", "nickname": "c"}).nick == "c"  # aliases are fields too
+    # A model that states its own policy keeps it.
+    assert db.table(Loose).insert({"name": "Di", "whatever": 1}).name == "Di"
