@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import sys
 import textwrap
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_project import Project, make_runner, open_project, write_pyproject
 from click.testing import CliRunner, Result
 
 from hedystia_models import __version__
@@ -40,100 +38,9 @@ USERS = """
 """
 
 
-def make_runner() -> CliRunner:
-    """A runner keeping stdout and stderr apart (the default from click 8.2 on)."""
-    try:
-        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        return CliRunner()
-
-
-@dataclass
-class Project:
-    """A temporary project; ``run`` invokes the CLI in it."""
-
-    root: Path
-    package: str
-    runner: CliRunner
-
-    @property
-    def schemas_module(self) -> str:
-        return f"{self.package}.schemas"
-
-    @property
-    def schemas_dir(self) -> Path:
-        return self.root / self.package / "schemas"
-
-    @property
-    def migrations_dir(self) -> Path:
-        return self.root / "database" / "migrations"
-
-    @property
-    def db_path(self) -> Path:
-        return self.root / "app.db"
-
-    def forget_modules(self) -> None:
-        """Drop the project's modules from the import cache, so edits to them are seen."""
-        for name in [m for m in sys.modules if m.split(".")[0] == self.package]:
-            del sys.modules[name]
-
-    def run(self, *args: str, env: dict[str, str] | None = None, color: bool = False) -> Result:
-        self.forget_modules()
-        return self.runner.invoke(main, list(args), env=env, color=color, catch_exceptions=False)
-
-    def ok(self, *args: str) -> Result:
-        """Run and insist on exit status 0."""
-        result = self.run(*args)
-        assert result.exit_code == 0, (result.stdout, result.stderr)
-        return result
-
-    def model(self, name: str, source: str) -> Path:
-        """Write (or replace) ``<schemas package>/<name>.py``."""
-        self.schemas_dir.mkdir(parents=True, exist_ok=True)
-        (self.schemas_dir / "__init__.py").touch()
-        path = self.schemas_dir / f"{name}.py"
-        path.write_text(textwrap.dedent(source), encoding="utf-8")
-        return path
-
-    def migration_files(self) -> list[Path]:
-        if not self.migrations_dir.is_dir():
-            return []
-        return sorted(self.migrations_dir.glob("*.py"))
-
-    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-        conn = sqlite3.connect(self.db_path)
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
-
-    def tables(self) -> set[str]:
-        rows = self.query("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return {str(r[0]) for r in rows if not str(r[0]).startswith(("sqlite_", "__hedystia"))}
-
-    def columns(self, table: str) -> list[str]:
-        return [str(r[1]) for r in self.query(f'PRAGMA table_info("{table}")')]
-
-
-def write_pyproject(root: Path, **settings: str) -> None:
-    lines = ['[project]\nname = "demo"\n\n[tool.hedystia-models]']
-    lines += [f'{key} = "{value}"' for key, value in settings.items()]
-    (root / "pyproject.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
-    package = f"cliproj_{uuid.uuid4().hex[:12]}"
-    write_pyproject(tmp_path, schemas=f"{package}.schemas", connection="app.db")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("HEDYSTIA_DATABASE", raising=False)
-    # The CLI puts the project on sys.path; give it a copy that is thrown away afterwards.
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    # Edited model files must be re-read, never taken from a same-second stale .pyc.
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    proj = Project(tmp_path, package, make_runner())
-    yield proj
-    proj.forget_modules()
+    yield from open_project(tmp_path, monkeypatch)
 
 
 def one_line_error(result: Result) -> str:
@@ -923,7 +830,6 @@ def test_output_is_plain_when_piped_and_coloured_on_a_terminal(project: Project)
 def test_check_refuses_a_migrations_directory_named_by_flag_that_does_not_exist(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from click.testing import CliRunner
 
     from hedystia_models.cli import main
 
@@ -943,7 +849,6 @@ def test_check_refuses_a_migrations_directory_named_by_flag_that_does_not_exist(
 def test_an_internal_error_exits_3_with_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from click.testing import CliRunner
 
     import hedystia_models.cli as cli
 

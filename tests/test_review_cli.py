@@ -8,87 +8,16 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
-import sys
-import textwrap
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from hedystia_models.cli import main
-
-
-def make_runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    except TypeError:
-        return CliRunner()
-
-
-@dataclass
-class Project:
-    root: Path
-    package: str
-    runner: CliRunner
-
-    @property
-    def schemas_dir(self) -> Path:
-        return self.root / self.package / "schemas"
-
-    @property
-    def migrations_dir(self) -> Path:
-        return self.root / "database" / "migrations"
-
-    def forget_modules(self) -> None:
-        for name in [m for m in sys.modules if m.split(".")[0] == self.package]:
-            del sys.modules[name]
-
-    def run(self, *args: str, env: dict[str, str] | None = None) -> Result:
-        self.forget_modules()
-        return self.runner.invoke(main, list(args), env=env, catch_exceptions=False)
-
-    def ok(self, *args: str) -> Result:
-        result = self.run(*args)
-        assert result.exit_code == 0, (result.stdout, result.stderr)
-        return result
-
-    def models(self, source: str) -> None:
-        self.schemas_dir.mkdir(parents=True, exist_ok=True)
-        (self.schemas_dir / "__init__.py").write_text(textwrap.dedent(source), encoding="utf-8")
-
-    def sql(self, statement: str) -> list[tuple[object, ...]]:
-        conn = sqlite3.connect(self.root / "app.db")
-        try:
-            rows = conn.execute(statement).fetchall()
-            conn.commit()
-            return rows
-        finally:
-            conn.close()
-
-    def only_migration(self, slug: str) -> Path:
-        (path,) = self.migrations_dir.glob(f"*_{slug}.py")
-        return path
+from cli_project import Project, open_project
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
-    package = f"reviewproj_{uuid.uuid4().hex[:12]}"
-    (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "demo"\n\n[tool.hedystia-models]\n'
-        f'schemas = "{package}.schemas"\nconnection = "app.db"\n',
-        encoding="utf-8",
-    )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("HEDYSTIA_DATABASE", raising=False)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    proj = Project(tmp_path, package, make_runner())
-    yield proj
-    proj.forget_modules()
+    yield from open_project(tmp_path, monkeypatch, prefix="reviewproj")
 
 
 def uncomment(path: Path, *calls: str) -> None:
