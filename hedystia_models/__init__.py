@@ -12,13 +12,13 @@ from .errors import (
     SchemaError,
     SyncError,
 )
-from .fields import Column, ColumnRef, Field, utcnow
-from .migrations import MigrationDefinition, MigrationStatus, migration
-from .operations import Operation, Safety
-from .plan import Plan
-from .repository import Repository
-from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
-from .table import Index, Table
+from .migrate.migrations import MigrationDefinition, MigrationStatus, migration
+from .migrate.operations import Operation, Safety
+from .migrate.plan import Plan
+from .model.fields import Column, ColumnRef, Field, utcnow
+from .model.table import Index, Table
+from .rows.repository import Repository
+from .schema.spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 
 __all__ = [
     "CheckSpec",

@@ -12,17 +12,17 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from . import history
+from .engine.sqlite.transaction import write_transaction
 from .errors import ConfigurationError
-from .migrations import MigrationDefinition, MigrationStatus, Migrator, load_migrations
-from .plan import Plan
-from .quoting import fold_identifier
-from .repository import Repository
-from .schemas import normalize_schemas
-from .spec import TableSpec
-from .sync import plan_for, sync
-from .table import Table, table_info
-from .transaction import write_transaction
+from .migrate import history
+from .migrate.migrations import MigrationDefinition, MigrationStatus, Migrator, load_migrations
+from .migrate.plan import Plan
+from .migrate.sync import plan_for, sync
+from .model.schemas import normalize_schemas
+from .model.table import Table, table_info
+from .rows.repository import Repository
+from .schema.quoting import fold_identifier
+from .schema.spec import TableSpec
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "Database", "database"]
 
@@ -99,7 +99,7 @@ class Database:
     # -- rows ---------------------------------------------------------------------------------
 
     def table(self, model: type[M]) -> Repository[M]:
-        """The typed :class:`~hedystia_models.repository.Repository` of ``model``."""
+        """The typed :class:`~hedystia_models.rows.repository.Repository` of ``model``."""
         repository = self._repositories.get(model)
         if repository is None:
             if model not in self.models.values():
@@ -148,14 +148,14 @@ class Database:
 
     def sync(self) -> Plan:
         """Apply the safe operations of :meth:`plan` in one transaction (see
-        :func:`hedystia_models.sync.sync`); returns the plan it applied."""
+        :func:`hedystia_models.migrate.sync.sync`); returns the plan it applied."""
         return sync(self.sqlite, self.specs)
 
     # -- migrations ---------------------------------------------------------------------------
 
     @property
     def migrator(self) -> Migrator:
-        """The :class:`~hedystia_models.migrations.Migrator` for this database's migrations."""
+        """The :class:`~hedystia_models.migrate.migrations.Migrator` of this database."""
         return Migrator(self.sqlite, self.migrations)
 
     def migrate_up(self) -> list[str]:

@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 
 from hedystia_models import __version__
 from hedystia_models.cli import main
-from hedystia_models.config import load_settings
+from hedystia_models.cli.config import load_settings
 
 TIMESTAMPED = re.compile(r"^\d{14}_(?P<slug>\w+)\.py$")
 ISO_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00"

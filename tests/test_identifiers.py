@@ -11,8 +11,8 @@ import pydantic
 import pytest
 
 from hedystia_models import Database, Field, Index, Table, database
-from hedystia_models.operations import DropIndex
-from hedystia_models.quoting import quote_identifier as q
+from hedystia_models.migrate.operations import DropIndex
+from hedystia_models.schema.quoting import quote_identifier as q
 
 ODD = [
     "with space",

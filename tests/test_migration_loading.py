@@ -14,7 +14,7 @@ import pytest
 
 from hedystia_models import MigrationDefinition, MigrationError, database, migration
 from hedystia_models.context import MigrationContext
-from hedystia_models.migrations import load_migrations
+from hedystia_models.migrate.migrations import load_migrations
 
 
 def create(table: str) -> MigrationDefinition:

@@ -18,7 +18,7 @@ from hedystia_models import (
     Table,
     database,
 )
-from hedystia_models.table import default_table_name, table_info
+from hedystia_models.model.table import default_table_name, table_info
 
 
 @pytest.mark.parametrize(

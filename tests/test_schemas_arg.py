@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from hedystia_models import Field, SchemaError, Table, database
-from hedystia_models.schemas import normalize_schemas
+from hedystia_models.model.schemas import normalize_schemas
 
 
 class Base(Table, abstract=True):

@@ -16,10 +16,10 @@ import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hedystia_models import ddl, introspect
-from hedystia_models.diff import diff
-from hedystia_models.quoting import quote_identifier, sql_literal
-from hedystia_models.spec import (
+from hedystia_models.engine.sqlite import ddl, introspect
+from hedystia_models.migrate.diff import diff
+from hedystia_models.schema.quoting import quote_identifier, sql_literal
+from hedystia_models.schema.spec import (
     FK_ACTIONS,
     CheckSpec,
     ColumnSpec,

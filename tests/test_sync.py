@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 from pydantic import BaseModel
 
-import hedystia_models.sync as sync_module
+import hedystia_models.migrate.sync as sync_module
 from hedystia_models import (
     Database,
     Field,
@@ -27,7 +27,7 @@ from hedystia_models import (
     Table,
     database,
 )
-from hedystia_models.operations import (
+from hedystia_models.migrate.operations import (
     AddColumn,
     AlterColumn,
     CreateTable,

@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel, StringConstraints
 
 from hedystia_models import Column, Database, Field, SchemaError, Table, database
-from hedystia_models.table import table_info
+from hedystia_models.model.table import table_info
 
 
 class Color(str, enum.Enum):

@@ -12,8 +12,8 @@ import pytest
 
 from hedystia_models import Database, Field, Table, database
 from hedystia_models.errors import QueryError
-from hedystia_models.repository import OPERATORS, Repository, compile_where
-from hedystia_models.table import table_info
+from hedystia_models.model.table import table_info
+from hedystia_models.rows.repository import OPERATORS, Repository, compile_where
 
 
 class Status(enum.Enum):

@@ -1,4 +1,4 @@
-"""Render :mod:`~hedystia_models.operations` as Python source for migration files.
+"""Render :mod:`~hedystia_models.migrate.operations` as Python source for migration files.
 
 Specs are written out in full (``TableSpec(...)``, ``ColumnSpec(...)``) rather than by importing
 the models, so a generated migration keeps meaning what it meant when it was written, however
@@ -13,6 +13,7 @@ import textwrap
 from dataclasses import fields, replace
 from typing import Any
 
+from ..schema.spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 from .operations import (
     AddColumn,
     AlterColumn,
@@ -27,7 +28,6 @@ from .operations import (
     Safety,
 )
 from .plan import Plan
-from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 
 __all__ = ["WIDTH", "render_migration", "render_operation", "render_value"]
 

@@ -12,7 +12,7 @@ __all__ = ["Plan"]
 
 @dataclass(frozen=True)
 class Plan:
-    """Ordered operations, as produced by :func:`hedystia_models.diff.diff`.
+    """Ordered operations, as produced by :func:`hedystia_models.migrate.diff.diff`.
 
     ``bool(plan)`` is true when ``sync`` has something to do: a safe operation to apply or a
     blocked one to refuse. Unsafe findings (drift that ``sync`` never touches) are listed in

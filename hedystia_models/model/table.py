@@ -1,8 +1,8 @@
 """The ``Table`` base class, and the translation of a model class into a :class:`TableSpec`.
 
 ``class User(Table, table="users")`` declares a table. Field annotations give column types
-(:mod:`hedystia_models.typemap`), field metadata gives keys, indexes and references
-(:mod:`hedystia_models.fields`). The translation runs when the class is created, so an
+(:mod:`hedystia_models.model.typemap`), field metadata gives keys, indexes and references
+(:mod:`hedystia_models.model.fields`). The translation runs when the class is created, so an
 unmappable field fails at import time with a :class:`SchemaError` naming model, field and type.
 """
 
@@ -17,11 +17,11 @@ import pydantic
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from .ddl import index_name
-from .errors import SchemaError
+from ..engine.sqlite.ddl import index_name
+from ..errors import SchemaError
+from ..schema.quoting import fold_identifier, quote_identifier, sql_literal
+from ..schema.spec import ColumnSpec, IndexSpec, Reference, TableSpec
 from .fields import Column, ColumnRef, column_meta
-from .quoting import fold_identifier, quote_identifier, sql_literal
-from .spec import ColumnSpec, IndexSpec, Reference, TableSpec
 from .typemap import Storage, storage_for
 
 __all__ = [

@@ -1,8 +1,8 @@
-"""Render :mod:`~hedystia_models.spec` values as SQLite DDL statements.
+"""Render :mod:`~hedystia_models.schema.spec` values as SQLite DDL statements.
 
 Pure functions: spec in, SQL text out. Identifiers go through
-:func:`~hedystia_models.quoting.quote_identifier`; ``DEFAULT`` constants were rendered by
-:func:`~hedystia_models.quoting.sql_literal` when the spec was built.
+:func:`~hedystia_models.schema.quoting.quote_identifier`; ``DEFAULT`` constants were rendered by
+:func:`~hedystia_models.schema.quoting.sql_literal` when the spec was built.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .quoting import UNPARSED, parse_sql_literal, sql_literal
-from .quoting import quote_identifier as q
-from .spec import (
+from ...schema.quoting import UNPARSED, parse_sql_literal, sql_literal
+from ...schema.quoting import quote_identifier as q
+from ...schema.spec import (
     CheckSpec,
     ColumnSpec,
     ForeignKeySpec,

@@ -1,8 +1,8 @@
 """Column metadata on Pydantic fields: :func:`Field` and ``Annotated[..., Column(...)]``.
 
 Both forms attach one :class:`Column` object to the field's metadata; the table builder
-(:mod:`hedystia_models.table`) reads it from there. Pydantic ignores metadata it does not know,
-so validation and JSON schema are unaffected.
+(:mod:`hedystia_models.model.table`) reads it from there. Pydantic ignores metadata it does not
+know, so validation and JSON schema are unaffected.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Pure, frozen descriptions of tables: the common language of every stage.
 
-Models are turned into :class:`TableSpec` values (:mod:`hedystia_models.table`), the live
-database is read into the same types (:mod:`hedystia_models.introspect`), and the differ
-compares the two (:mod:`hedystia_models.diff`). Nothing here touches a database.
+Models are turned into :class:`TableSpec` values (:mod:`hedystia_models.model.table`), the live
+database is read into the same types (:mod:`hedystia_models.engine.sqlite.introspect`), and the
+differ compares the two (:mod:`hedystia_models.migrate.diff`). Nothing here touches a database.
 
 :class:`ColumnSpec` carries the facts of @hedystia/db's column dict (``name``, ``type``,
 ``primary_key``, ``auto_increment``, ``not_null``, ``unique``, default) and converts to and from

@@ -41,7 +41,7 @@ import annotated_types
 import pydantic
 from pydantic.fields import FieldInfo
 
-from .errors import SchemaError
+from ..errors import SchemaError
 
 __all__ = ["Storage", "storage_for"]
 

@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .quoting import quote_identifier
+from ..schema.quoting import quote_identifier
 
 __all__ = [
     "HISTORY_TABLE",

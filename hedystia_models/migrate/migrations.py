@@ -26,11 +26,11 @@ from typing import Any
 
 import sqlite_utils
 
+from ..engine.sqlite.transaction import schema_transaction
+from ..errors import MigrationError
+from ..schema.quoting import quote_identifier
 from . import history
 from .context import MigrationContext
-from .errors import MigrationError
-from .quoting import quote_identifier
-from .transaction import schema_transaction
 
 __all__ = [
     "AppliedMigration",

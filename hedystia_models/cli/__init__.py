@@ -1,6 +1,6 @@
 """The ``hedystia-models`` command line (also ``python -m hedystia_models``).
 
-Every command reads its settings through :mod:`hedystia_models.config`. User mistakes print one
+Every command reads its settings through :mod:`hedystia_models.cli.config`. User mistakes print one
 line on stderr (followed by indented details when the error has them) and exit with status 2;
 ``check`` exits 1 when something differs; ``--verbose`` shows tracebacks.
 """
@@ -22,12 +22,12 @@ from typing import Any, TypeVar
 
 import click
 
+from ..database import Database, database
+from ..errors import HedystiaError
+from ..migrate.render import render_migration
+from ..model.schemas import normalize_schemas
+from ..model.table import Table
 from .config import DEFAULT_SCHEMAS_PATH, Settings, load_settings
-from .database import Database, database
-from .errors import HedystiaError
-from .render import render_migration
-from .schemas import normalize_schemas
-from .table import Table
 
 __all__ = ["main"]
 

@@ -1,4 +1,4 @@
-"""Read the live SQLite schema into :mod:`~hedystia_models.spec` values, via sqlite-utils.
+"""Read the live SQLite schema into :mod:`~hedystia_models.schema.spec` values, via sqlite-utils.
 
 sqlite-utils supplies the pragmas (``table_info``, ``index_list``, ``foreign_key_list``) and
 the parsers for what pragmas do not report (``CHECK`` and ``UNIQUE`` constraints,
@@ -20,8 +20,8 @@ from sqlite_utils.create_table_parser import (
     parse_uniques,
 )
 
-from .quoting import fold_identifier, quote_identifier
-from .spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
+from ...schema.quoting import fold_identifier, quote_identifier
+from ...schema.spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 
 __all__ = [
     "INTERNAL_TABLES",

@@ -1,7 +1,7 @@
 """Schema operations as plain objects: what to change, its SQL, its safety, its reverse.
 
-The differ (:mod:`hedystia_models.diff`) produces them, :mod:`hedystia_models.sync` applies the
-safe ones, and the migration renderer turns them into Python source. Each operation is frozen
+The differ (:mod:`hedystia_models.migrate.diff`) produces them,
+:mod:`hedystia_models.migrate.sync` applies the safe ones, and the migration renderer turns them into Python source. Each operation is frozen
 data; ``statements`` is computed from the specs it holds, so it never touches a database.
 """
 
@@ -11,9 +11,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from . import ddl
-from .quoting import quote_identifier
-from .spec import ColumnSpec, IndexSpec, TableSpec
+from ..engine.sqlite import ddl
+from ..schema.quoting import quote_identifier
+from ..schema.spec import ColumnSpec, IndexSpec, TableSpec
 
 __all__ = [
     "AddColumn",

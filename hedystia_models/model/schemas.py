@@ -8,8 +8,8 @@ import types
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .errors import SchemaError
-from .quoting import fold_identifier
+from ..errors import SchemaError
+from ..schema.quoting import fold_identifier
 from .table import Table, table_info
 
 __all__ = ["normalize_schemas"]

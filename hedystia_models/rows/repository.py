@@ -1,7 +1,7 @@
 """Typed repositories: writes validated by the Pydantic model, reads returned as instances.
 
 ``db.table(User)`` (or ``db.users`` / ``db["users"]``) gives a :class:`Repository`. Values are
-converted by each field's codec (:mod:`hedystia_models.typemap`) and always bound as
+converted by each field's codec (:mod:`hedystia_models.model.typemap`) and always bound as
 parameters; ``where`` dicts are compiled by :func:`compile_where`.
 """
 
@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import pydantic
 
-from .errors import QueryError, RowError
-from .quoting import fold_identifier
-from .quoting import quote_identifier as q
-from .table import FieldMapping, Table, TableInfo, table_info
-from .typemap import identity
+from ..errors import QueryError, RowError
+from ..model.table import FieldMapping, Table, TableInfo, table_info
+from ..model.typemap import identity
+from ..schema.quoting import fold_identifier
+from ..schema.quoting import quote_identifier as q
 
 if TYPE_CHECKING:
-    from .database import Database
+    from ..database import Database
 
 __all__ = ["OPERATORS", "Repository", "compile_where"]
 

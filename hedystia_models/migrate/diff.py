@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .introspect import DatabaseState
+from ..engine.sqlite.introspect import DatabaseState
+from ..schema.quoting import UNPARSED, fold_identifier, parse_sql_literal
+from ..schema.spec import ColumnSpec, TableSpec, normalize_sql
 from .operations import (
     AddColumn,
     AlterColumn,
@@ -24,8 +26,6 @@ from .operations import (
     Safety,
 )
 from .plan import Plan
-from .quoting import UNPARSED, fold_identifier, parse_sql_literal
-from .spec import ColumnSpec, TableSpec, normalize_sql
 
 __all__ = ["add_column_operation", "column_changes", "diff", "order_by_dependencies"]
 
@@ -96,7 +96,7 @@ def add_column_operation(
     """The operation that adds ``column`` to ``table``: ``ADD COLUMN``, a rebuild of an empty
     table, or a blocked operation explaining why it cannot be done on a table with rows, or on
     a table whose rebuild would lose ``rebuild_loses`` (see
-    :func:`~hedystia_models.introspect.rebuild_obstacles`)."""
+    :func:`~hedystia_models.engine.sqlite.introspect.rebuild_obstacles`)."""
     needs_rebuild = None
     if column.primary_key:
         needs_rebuild = "a primary key column cannot be added with ALTER TABLE"

@@ -18,13 +18,13 @@ from collections.abc import Sequence
 
 import sqlite_utils
 
+from ..engine.sqlite.introspect import read_database
+from ..engine.sqlite.transaction import schema_transaction
+from ..errors import SyncError
+from ..schema.spec import TableSpec
 from . import history
 from .diff import diff
-from .errors import SyncError
-from .introspect import read_database
 from .plan import Plan
-from .spec import TableSpec
-from .transaction import schema_transaction
 
 __all__ = ["fingerprint", "plan_for", "sync"]
 
