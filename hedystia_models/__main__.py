@@ -1,5 +1,8 @@
 """``python -m hedystia_models``: the command line."""
 
+from __future__ import annotations
+
 from .cli import main
 
-main(prog_name="hedystia-models")
+if __name__ == "__main__":
+    main(prog_name="hedystia-models")

@@ -1,4 +1,5 @@
-"""A throw-away project for driving the ``hedystia-models`` CLI through click's CliRunner.
+"""A throw-away project for driving the ``hedystia-models`` CLI through click's CliRunner, and
+the helpers and model sources the CLI tests share.
 
 Its schemas package has a unique module name (the CLI imports it by name, and imported modules
 are cached per process), and the project directory is the working directory while it is used.
@@ -18,6 +19,29 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hedystia_models.cli import main
+
+#: A users model with an auto-increment id, a name and a creation time.
+USERS = """
+    from datetime import datetime
+
+    from hedystia_models import Field, Table, utcnow
+
+
+    class User(Table, table="users"):
+        id: int | None = Field(default=None, primary_key=True, auto_increment=True)
+        name: str = ""
+        created_at: datetime = Field(default_factory=utcnow)
+"""
+
+#: A users model with only an id and a name.
+PLAIN_USERS = """
+    from hedystia_models import Field, Table
+
+
+    class User(Table, table="users"):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str = ""
+"""
 
 
 def make_runner() -> CliRunner:
@@ -136,3 +160,39 @@ def open_project(
     proj = Project(tmp_path, package, make_runner())
     yield proj
     proj.forget_modules()
+
+
+def one_line_error(result: Result) -> str:
+    """The single stderr line of a user mistake (exit status 2, no traceback)."""
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def make_migrations(project: Project, *names: str) -> list[str]:
+    """Hand-written migrations, each creating a table named after it."""
+    project.migrations_dir.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (project.migrations_dir / f"{name}.py").write_text(
+            textwrap.dedent(
+                f"""
+                from hedystia_models import migration
+
+
+                def up(ctx):
+                    ctx.sql('CREATE TABLE "{name}" (id INTEGER PRIMARY KEY)')
+
+
+                def down(ctx):
+                    ctx.sql('DROP TABLE "{name}"')
+
+
+                m = migration({name!r}, up=up, down=down)
+                """
+            ),
+            encoding="utf-8",
+        )
+    return list(names)

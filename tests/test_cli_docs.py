@@ -8,10 +8,12 @@ options must be in the "Global options" section.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 import pytest
+from cli_project import Project, open_project
 from click.testing import CliRunner
 
 from hedystia_models.cli import main
@@ -201,3 +203,43 @@ def test_usage_lines_in_the_docs_match_help() -> None:
 
 def test_readme_links_the_cli_reference() -> None:
     assert "(docs/cli.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    yield from open_project(tmp_path, monkeypatch)
+
+
+def test_the_generated_file_shown_in_docs_cli_md_is_what_auto_writes(project: Project) -> None:
+    # The example said "# UNSAFE: <reason>" above an altered column, which the generator
+    # never wrote; keep the page and the generator in step.
+    doc = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    start = doc.index('```text\n"""Migration 20260301093000_rework_users.') + len("```text\n")
+    expected = doc[start : doc.index("```", start)]
+    project.models(
+        """
+        from hedystia_models import Field, Table
+
+
+        class User(Table, table="users"):
+            id: int | None = Field(default=None, primary_key=True)
+            age: int = 0
+            legacy: str | None = None
+        """
+    )
+    project.ok("sync")
+    project.models(
+        """
+        from hedystia_models import Field, Table
+
+
+        class User(Table, table="users"):
+            id: int | None = Field(default=None, primary_key=True)
+            age: str = "0"
+            nickname: str | None = None
+        """
+    )
+    project.ok("migration", "create", "rework_users", "--auto")
+    path = project.only_migration("rework_users")
+    written = path.read_text(encoding="utf-8").replace(path.stem, "20260301093000_rework_users")
+    assert written == expected
