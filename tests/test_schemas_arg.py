@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 import types
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
-from hedystia_models import Field, SchemaError, Table, database
+from hedystia_models import Field, Index, SchemaError, Table, database
 from hedystia_models.model.schemas import normalize_schemas
 
 
@@ -154,3 +156,41 @@ def test_a_dict_giving_one_model_under_two_keys_is_an_error() -> None:
         normalize_schemas({"a": Twice, "b": Twice})
     message = str(info.value)
     assert "schemas['b']" in message and "schemas['a']" in message and "Twice" in message
+
+
+def test_a_package_is_read_without_running_its_main(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "schemas_pkg_with_main"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(
+        "from hedystia_models import Field, Table\n\n\n"
+        "class Item(Table, table='pkg_items'):\n"
+        "    id: int | None = Field(default=None, primary_key=True)\n"
+    )
+    (package / "__main__.py").write_text("raise SystemExit('the command line ran')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("schemas_pkg_with_main")
+    assert [model.__name__ for model in normalize_schemas(module).values()] == ["Item"]
+    assert "schemas_pkg_with_main.__main__" not in sys.modules
+
+
+def test_an_index_named_like_another_models_table_or_index() -> None:
+    class Shelf(Table, table="shelves", indexes=[Index("label", name="by_label")]):
+        id: int | None = Field(default=None, primary_key=True)
+        label: str
+
+    class Box(Table, table="boxes", indexes=[Index("label", name="SHELVES")]):
+        id: int | None = Field(default=None, primary_key=True)
+        label: str
+
+    class Crate(Table, table="crates", indexes=[Index("label", name="by_label")]):
+        id: int | None = Field(default=None, primary_key=True)
+        label: str
+
+    with pytest.raises(SchemaError, match=r"Box: index 'SHELVES' has the name of the table of"):
+        normalize_schemas([Shelf, Box])
+    with pytest.raises(SchemaError, match=r"Crate: index 'by_label' has the name of the index"):
+        database(schemas={"s": Shelf, "c": Crate}, connection=":memory:")
+    assert set(normalize_schemas([Box, Crate])) == {"boxes", "crates"}

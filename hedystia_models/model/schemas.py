@@ -25,11 +25,16 @@ def _is_table_model(value: object) -> bool:
 
 
 def _modules_of(module: types.ModuleType) -> list[types.ModuleType]:
-    """The module itself, and for a package each of its submodules, by file name."""
+    """The module itself, and for a package each of its submodules, by file name.
+
+    A package's ``__main__`` is skipped: it is the package's command line, which importing
+    would run."""
     modules = [module]
     path = getattr(module, "__path__", None)
     if path is not None:
         for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
+            if info.name == "__main__":
+                continue
             modules.append(importlib.import_module(f"{module.__name__}.{info.name}"))
     return modules
 
@@ -40,8 +45,10 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
     Keys are table names for a list, the dict keys for a dict, and the attribute names for a
     module (every ``Table`` subclass in the module's namespace, re-exported ones included, in
     definition order; abstract bases and ``Table`` itself are skipped). A package contributes
-    its own namespace and then each submodule's, in file-name order. Raises
-    :class:`SchemaError` when two models claim one table name.
+    its own namespace and then each submodule's, in file-name order (not ``__main__``). Raises
+    :class:`SchemaError` when two models claim one table name, or when an index of one model
+    has the name of another model's table or index (SQLite keeps tables and indexes in one
+    namespace).
     """
     pairs: list[tuple[str, type[Table]]] = []
     if isinstance(schemas, types.ModuleType):
@@ -89,4 +96,28 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
             )
         claimed[fold_identifier(name)] = model
         result[key] = model
+    _check_index_names(result.values())
     return result
+
+
+def _label(model: type[Table]) -> str:
+    return f"{model.__module__}.{model.__qualname__}"
+
+
+def _check_index_names(models: Iterable[type[Table]]) -> None:
+    """Refuse an index named like another model's table, or like another model's index (a
+    model's own indexes were checked when its class was created)."""
+    models = list(models)
+    owners: dict[str, tuple[str, type[Table]]] = {}  # folded name -> (what, model)
+    for model in models:
+        owners.setdefault(fold_identifier(table_info(model).name), ("table", model))
+    for model in models:
+        for index in table_info(model).spec.indexes:
+            folded = fold_identifier(index.name)
+            what, other = owners.get(folded, ("", model))
+            if other is not model:
+                raise SchemaError(
+                    f"{_label(model)}: index {index.name!r} has the name of the {what} of "
+                    f"{_label(other)} (tables and indexes share one namespace in SQLite)"
+                )
+            owners.setdefault(folded, ("index", model))
