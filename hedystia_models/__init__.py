@@ -14,7 +14,7 @@ from .errors import (
 )
 from .migrate.migrations import MigrationDefinition, MigrationStatus, migration
 from .migrate.operations import Operation, Safety
-from .migrate.plan import Plan
+from .migrate.plan import Plan, PlannedOperation
 from .model.fields import Column, ColumnRef, Field, utcnow
 from .model.table import Index, Table
 from .rows.repository import Repository
@@ -37,6 +37,7 @@ __all__ = [
     "MigrationStatus",
     "Operation",
     "Plan",
+    "PlannedOperation",
     "QueryError",
     "Reference",
     "Repository",

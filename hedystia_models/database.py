@@ -12,12 +12,14 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
+from .engine.sqlite.executor import SQLiteExecutor
 from .engine.sqlite.transaction import write_transaction
 from .errors import ConfigurationError
 from .migrate import history
 from .migrate.migrations import MigrationDefinition, MigrationStatus, Migrator, load_migrations
 from .migrate.plan import Plan
-from .migrate.sync import plan_for, sync
+from .migrate.planner import plan_for
+from .migrate.sync import sync
 from .model.schemas import normalize_schemas
 from .model.table import Table, table_info
 from .rows.repository import Repository
@@ -93,27 +95,40 @@ class Database:
         self.migrations: list[MigrationDefinition] = load_migrations(migrations)
         self.sqlite, self._owned = _connect(connection, busy_timeout)
         self.conn: sqlite3.Connection = self.sqlite.conn
+        #: Runs every schema change (sync, migrations) as SQL on this database.
+        self.executor = SQLiteExecutor(self.sqlite)
         self._depth = 0
         self._repositories: dict[type[Table], Repository[Any]] = {}
 
     # -- rows ---------------------------------------------------------------------------------
 
     def table(self, model: type[M]) -> Repository[M]:
-        """The typed :class:`~hedystia_models.rows.repository.Repository` of ``model``."""
-        repository = self._repositories.get(model)
+        """The typed :class:`~hedystia_models.rows.repository.Repository` of ``model``; an
+        :class:`~hedystia_models.errors.UnknownTableError` (also a ``KeyError``) when ``model``
+        is not one of this database's models."""
+        from .errors import UnknownTableError
+
+        repository = self._repositories.get(model) if isinstance(model, type) else None
         if repository is None:
-            if model not in self.models.values():
-                raise KeyError(
-                    f"{getattr(model, '__name__', model)!r} is not one of this database's models"
+            if not isinstance(model, type) or model not in self.models.values():
+                known = ", ".join(m.__name__ for m in self.models.values())
+                hint = f"; use db[{model!r}] for a table name" if isinstance(model, str) else ""
+                raise UnknownTableError(
+                    f"{getattr(model, '__name__', model)!r} is not one of this database's "
+                    f"models ({known}){hint}"
                 )
             repository = Repository(self, model)
             self._repositories[model] = repository
         return repository
 
     def __getitem__(self, name: str) -> Repository[Any]:
-        """The repository for a table name or a schemas key: ``db["users"]``."""
-        model = self.models.get(name)
-        if model is None:
+        """The repository for a table name or a schemas key: ``db["users"]``; an
+        :class:`~hedystia_models.errors.UnknownTableError` (also a ``KeyError``) listing the
+        known names when ``name`` is neither."""
+        from .errors import UnknownTableError
+
+        model = self.models.get(name) if isinstance(name, str) else None
+        if model is None and isinstance(name, str):
             folded = fold_identifier(name)
             model = next(
                 (m for m in self.models.values() if fold_identifier(table_info(m).name) == folded),
@@ -123,17 +138,24 @@ class Database:
             known = ", ".join(
                 sorted({*self.models, *(table_info(m).name for m in self.models.values())})
             )
-            raise KeyError(f"no table or schema named {name!r} (known: {known})")
+            hint = "; use db.table(Model) for a model class" if isinstance(name, type) else ""
+            raise UnknownTableError(f"no table or schema named {name!r} (known: {known}){hint}")
         return self.table(model)
 
     def __getattr__(self, name: str) -> Repository[Any]:
-        """The repository for a table name or a schemas key: ``db.users``."""
-        if name.startswith("_"):
-            raise AttributeError(name)
+        """The repository for a table name or a schemas key: ``db.users``; an
+        :class:`~hedystia_models.errors.UnknownTableAttributeError` (an ``AttributeError``
+        and an ``UnknownTableError``) when ``name`` is neither."""
+        from .errors import UnknownTableAttributeError, UnknownTableError
+
+        if name.startswith("_"):  # not a table: private and special names stay unknown
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         try:
             return self[name]
-        except KeyError as exc:
-            raise AttributeError(exc.args[0]) from None  # str(exc) would add quotes
+        except UnknownTableError as exc:
+            error = UnknownTableAttributeError(*exc.args)
+            error.name, error.obj = name, self
+            raise error from None
 
     # -- schema -------------------------------------------------------------------------------
 
@@ -144,19 +166,19 @@ class Database:
 
     def plan(self) -> Plan:
         """Compare the live schema with the models; nothing is changed."""
-        return plan_for(self.sqlite, self.specs)
+        return plan_for(self.sqlite, self.specs, self.executor)
 
     def sync(self) -> Plan:
         """Apply the safe operations of :meth:`plan` in one transaction (see
         :func:`hedystia_models.migrate.sync.sync`); returns the plan it applied."""
-        return sync(self.sqlite, self.specs)
+        return sync(self.sqlite, self.specs, self.executor)
 
     # -- migrations ---------------------------------------------------------------------------
 
     @property
     def migrator(self) -> Migrator:
         """The :class:`~hedystia_models.migrate.migrations.Migrator` of this database."""
-        return Migrator(self.sqlite, self.migrations)
+        return Migrator(self.sqlite, self.migrations, self.executor)
 
     def migrate_up(self) -> list[str]:
         """Apply pending migrations in order; return their names."""

@@ -15,6 +15,23 @@ class SchemaError(HedystiaError):
     """A model or schema set cannot be turned into a table definition."""
 
 
+class SpecError(SchemaError, ValueError):
+    """A :class:`~hedystia_models.TableSpec`, ``ColumnSpec`` or ``IndexSpec`` was built with
+    values that do not describe a valid table (it is also a ``ValueError``)."""
+
+
+class OperationError(HedystiaError):
+    """A schema operation cannot be carried out, or SQLite refused one of its statements.
+
+    Sync reports it as a :class:`SyncError`, a migration as a :class:`MigrationError`;
+    ``statement`` is the SQL that failed, when one did.
+    """
+
+    def __init__(self, message: str, statement: str | None = None) -> None:
+        super().__init__(message)
+        self.statement = statement
+
+
 class ConfigurationError(HedystiaError):
     """`database(...)` was given arguments it cannot use."""
 
@@ -24,7 +41,14 @@ class SyncError(HedystiaError):
 
 
 class MigrationError(HedystiaError):
-    """A hand-written migration failed, or the migration set is inconsistent."""
+    """A hand-written migration failed, or the migration set is inconsistent.
+
+    ``migration`` names the migration the error is about, when it is about one.
+    """
+
+    def __init__(self, message: str, migration: str | None = None) -> None:
+        super().__init__(message)
+        self.migration = migration
 
 
 class RowError(HedystiaError):
@@ -41,4 +65,21 @@ class RowError(HedystiaError):
 
 class QueryError(HedystiaError):
     """A ``where``/``order_by`` argument names an unknown field, uses an unknown operator, or
-    compares a field with a value that is not of the field's type."""
+    compares a field with a value that is not of the field's type; or another argument of a
+    repository call (``limit``, ``offset``, ``get``'s key, ``update``'s ``data``) is not one
+    it can use."""
+
+
+class UnknownTableError(HedystiaError, KeyError):
+    """``db["name"]`` or ``db.table(Model)`` names no table of the database. It is also a
+    ``KeyError``; its message lists the tables the database knows."""
+
+    def __str__(self) -> str:
+        # KeyError would show the message in quotes, as it does a missing key.
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownTableAttributeError(UnknownTableError, AttributeError):
+    """``db.name`` names no table of the database: an :class:`UnknownTableError` that is also
+    an ``AttributeError``, as an unknown attribute must be (``hasattr``, ``getattr`` with a
+    default)."""

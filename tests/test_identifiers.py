@@ -161,7 +161,12 @@ def test_odd_names_in_unsafe_findings() -> None:
     db.raw('CREATE TABLE "odd ""table""" (x)')
     plan = db.plan()
     found = {
-        (op.kind, op.index.name if isinstance(op, DropIndex) else op.column or op.table)
+        (
+            op.kind,
+            op.operation.index.name
+            if isinstance(op.operation, DropIndex)
+            else op.column or op.table,
+        )
         for op in plan.unsafe
     }
     assert found == {

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hedystia_models.engine.sqlite import ddl, introspect
+from hedystia_models.engine.sqlite.rebuild import rebuild_statements
 from hedystia_models.migrate.diff import diff
 from hedystia_models.schema.quoting import quote_identifier, sql_literal
 from hedystia_models.schema.spec import (
@@ -252,12 +253,7 @@ def test_create_then_introspect_gives_the_same_spec(spec: TableSpec) -> None:
 def test_rebuilding_a_table_keeps_its_spec(spec: TableSpec) -> None:
     db = sqlite_utils.Database(sqlite3.connect(":memory:"))
     _create(db, spec)
-    for statement in ddl.rebuild_table_sql(
-        spec,
-        spec,
-        [(c, quote_identifier(c)) for c in spec.column_names],
-        temp_name="_rebuild_tmp",
-    ):
+    for statement in rebuild_statements(spec, spec, [(c, c) for c in spec.column_names]):
         db.execute(statement)
     assert introspect.read_table(db, spec.name) == spec
 

@@ -17,6 +17,8 @@ __all__ = [
     "STATE_TABLE",
     "HistoryEntry",
     "ensure_tables",
+    "forget",
+    "is_applied",
     "new_sync_name",
     "read_history",
     "read_state",
@@ -103,6 +105,19 @@ def record(
             json.dumps(list(statements)),
         ),
     )
+
+
+def is_applied(conn: sqlite3.Connection, name: str) -> bool:
+    """True when migration ``name`` is recorded as applied."""
+    row = conn.execute(
+        f"SELECT 1 FROM {_HISTORY} WHERE name = ? AND kind = 'migration'", (name,)
+    ).fetchone()
+    return row is not None
+
+
+def forget(conn: sqlite3.Connection, name: str) -> None:
+    """Remove migration ``name``'s row (it was rolled back; inside the caller's transaction)."""
+    conn.execute(f"DELETE FROM {_HISTORY} WHERE name = ? AND kind = 'migration'", (name,))
 
 
 def read_history(conn: sqlite3.Connection) -> list[HistoryEntry]:

@@ -26,9 +26,9 @@ from typing import Any
 
 import sqlite_utils
 
+from ..engine import Executor
 from ..engine.sqlite.transaction import schema_transaction
 from ..errors import MigrationError
-from ..schema.quoting import quote_identifier
 from . import history
 from .context import MigrationContext
 
@@ -42,8 +42,6 @@ __all__ = [
 ]
 
 Step = Callable[[MigrationContext], Any]
-
-_HISTORY = quote_identifier(history.HISTORY_TABLE)
 
 
 def _source_of(function: Callable[..., Any] | None) -> str:
@@ -283,9 +281,15 @@ def _capture_ddl(conn: sqlite3.Connection) -> Iterator[list[str]]:
 class Migrator:
     """Runs a list of migrations against one database."""
 
-    def __init__(self, db: sqlite_utils.Database, definitions: list[MigrationDefinition]) -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        definitions: list[MigrationDefinition],
+        executor: Executor | None = None,
+    ) -> None:
         self.db = db
         self.definitions = definitions
+        self.executor = executor
         self._by_name = {d.name: d for d in definitions}
 
     def _applied(self) -> list[history.HistoryEntry]:
@@ -312,11 +316,7 @@ class Migrator:
         )
 
     def _is_applied(self, name: str) -> bool:
-        row = self.db.conn.execute(
-            f"SELECT 1 FROM {_HISTORY} WHERE name = ? AND kind = 'migration'",
-            (name,),
-        ).fetchone()
-        return row is not None
+        return history.is_applied(self.db.conn, name)
 
     def _ensure_tables(self) -> None:
         if not history.tables_exist(self.db.conn):
@@ -367,7 +367,12 @@ class Migrator:
         step = definition.up if direction == "up" else definition.down
         assert step is not None
         conn = self.db.conn
-        ctx = MigrationContext(self.db, definition.name, autocommit=not definition.transactional)
+        ctx = MigrationContext(
+            self.db,
+            definition.name,
+            autocommit=not definition.transactional,
+            executor=self.executor,
+        )
         try:
             if definition.transactional:
                 with schema_transaction(conn):
@@ -383,7 +388,8 @@ class Migrator:
                     raise MigrationError(
                         f"migration {definition.name!r} is not transactional and cannot run "
                         "inside an open transaction; run it outside db.transaction(). Nothing "
-                        "was run"
+                        "was run",
+                        definition.name,
                     )
                 if self._is_applied(definition.name) != (direction == "down"):
                     return False
@@ -403,10 +409,11 @@ class Migrator:
                         return False  # another process ran it at the same time
                     self._track(definition, direction, statements)
         except MigrationError as exc:
-            if definition.name in str(exc):
+            if exc.migration == definition.name:
                 raise
             raise MigrationError(
-                f"migration {definition.name!r} failed during {direction}: {exc}"
+                f"migration {definition.name!r} failed during {direction}: {exc}",
+                definition.name,
             ) from exc
         except Exception as exc:
             kind = type(exc).__name__
@@ -417,7 +424,8 @@ class Migrator:
             )
             raise MigrationError(
                 f"migration {definition.name!r} failed during {direction} and {outcome}: "
-                f"{kind}: {exc}"
+                f"{kind}: {exc}",
+                definition.name,
             ) from exc
         return True
 
@@ -434,7 +442,4 @@ class Migrator:
                 checksum=definition.checksum,
             )
         else:
-            conn.execute(
-                f"DELETE FROM {_HISTORY} WHERE name = ? AND kind = 'migration'",
-                (definition.name,),
-            )
+            history.forget(conn, definition.name)

@@ -1,19 +1,34 @@
-"""Schema operations as plain objects: what to change, its SQL, its safety, its reverse.
+"""Schema operations: what to change, as plain frozen data that knows its reverse.
 
-The differ (:mod:`hedystia_models.migrate.diff`) produces them,
-:mod:`hedystia_models.migrate.sync` applies the safe ones, and the migration renderer turns them into Python source. Each operation is frozen
-data; ``statements`` is computed from the specs it holds, so it never touches a database.
+An operation holds intent only: the table, the column or index, the specs involved. It does not
+know its SQL (an executor of the engine decides that from the live schema: native ``ALTER`` or
+a table rebuild, see :mod:`hedystia_models.engine.sqlite.executor`) nor whether ``sync`` may
+apply it (that is the plan's verdict, see :mod:`hedystia_models.migrate.plan`). The differ
+produces operations, ``ctx.schema`` builds the same ones, and the renderer writes them out as
+``ctx.schema`` calls.
+
+Each operation says what it does to its table's spec (:meth:`Operation.changed`, through the
+pure functions of :mod:`hedystia_models.schema.changes`), so a plan can follow a table through
+several operations without a database.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from ..engine.sqlite import ddl
-from ..schema.quoting import quote_identifier
-from ..schema.spec import ColumnSpec, IndexSpec, TableSpec
+from ..errors import SpecError
+from ..schema.changes import (
+    with_index,
+    with_renamed_column,
+    with_replaced_column,
+    with_table_constraints,
+    without_column,
+    without_index,
+)
+from ..schema.compare import column_changes
+from ..schema.spec import ColumnSpec, IndexSpec, TableSpec, index_name
 
 __all__ = [
     "AddColumn",
@@ -26,12 +41,13 @@ __all__ = [
     "DropIndex",
     "DropTable",
     "Operation",
+    "RenameColumn",
     "Safety",
 ]
 
 
 class Safety(str, enum.Enum):
-    """How ``sync`` treats an operation."""
+    """The plan's verdict on an operation: how ``sync`` treats it."""
 
     #: Additive and lossless: ``sync`` applies it.
     SAFE = "safe"
@@ -47,28 +63,11 @@ class Operation:
 
     kind: ClassVar[str] = "operation"
     table: str
-    safety: Safety = field(default=Safety.SAFE, kw_only=True)
-    reason: str | None = field(default=None, kw_only=True)
 
     @property
     def column(self) -> str | None:
         """The column this operation is about, where there is one."""
         return None
-
-    @property
-    def statements(self) -> tuple[str, ...]:
-        """The SQL statements that carry the operation out (empty when there is no safe SQL)."""
-        return ()
-
-    @property
-    def sql(self) -> str:
-        """All statements as one SQL script."""
-        return ";\n".join(self.statements) + (";" if self.statements else "")
-
-    @property
-    def safe(self) -> bool:
-        """True when ``sync`` may apply this operation."""
-        return self.safety is Safety.SAFE
 
     def describe(self) -> str:
         """One line for humans."""
@@ -78,6 +77,15 @@ class Operation:
         """The operation that undoes this one, or ``None`` when there is none."""
         return None
 
+    def changed(self, table: TableSpec | None) -> TableSpec | None:
+        """The table's spec after this operation (``None``: the table does not exist)."""
+        if table is None:
+            raise SpecError(f"{self.describe()}: table {self.table!r} does not exist")
+        return self._change(table)
+
+    def _change(self, table: TableSpec) -> TableSpec | None:
+        return table
+
 
 @dataclass(frozen=True)
 class CreateTable(Operation):
@@ -86,30 +94,24 @@ class CreateTable(Operation):
     kind: ClassVar[str] = "create_table"
     spec: TableSpec
 
-    @property
-    def statements(self) -> tuple[str, ...]:
-        return (
-            ddl.create_table_sql(self.spec),
-            *(ddl.create_index_sql(self.spec.name, i) for i in self.spec.indexes),
-        )
-
     def describe(self) -> str:
         return f"create table {self.table} ({', '.join(self.spec.column_names)})"
 
     def reverse(self) -> Operation:
         return DropTable(self.table, spec=self.spec)
 
+    def changed(self, table: TableSpec | None) -> TableSpec:
+        if table is not None:
+            raise SpecError(f"{self.describe()}: table {self.table!r} already exists")
+        return self.spec
+
 
 @dataclass(frozen=True)
 class DropTable(Operation):
-    """Drop a table (found in the database, declared by no model)."""
+    """Drop a table. ``spec`` is the table as it was, so the drop can be undone."""
 
     kind: ClassVar[str] = "drop_table"
     spec: TableSpec
-
-    @property
-    def statements(self) -> tuple[str, ...]:
-        return (ddl.drop_table_sql(self.table),)
 
     def describe(self) -> str:
         return f"drop table {self.table}"
@@ -117,51 +119,42 @@ class DropTable(Operation):
     def reverse(self) -> Operation:
         return CreateTable(self.table, spec=self.spec)
 
+    def _change(self, table: TableSpec) -> None:
+        return None
+
 
 @dataclass(frozen=True)
 class AddColumn(Operation):
-    """Add a column. ``rebuild`` holds the table as it is when SQLite's ``ADD COLUMN`` cannot
-    do the job (a ``NOT NULL`` column without default on an empty table): the table is then
-    rebuilt with the new column."""
+    """Add a column (a ``UNIQUE`` one gets the unique index that makes it so)."""
 
     kind: ClassVar[str] = "add_column"
     spec: ColumnSpec
-    rebuild: TableSpec | None = None
 
     @property
     def column(self) -> str:
         return self.spec.name
 
-    @property
-    def statements(self) -> tuple[str, ...]:
-        if self.safety is Safety.BLOCKED:
-            return ()
-        if self.rebuild is not None:
-            old = self.rebuild
-            new = old.with_column(self.spec)
-            copy = [(c, quote_identifier(c)) for c in old.column_names]
-            return tuple(
-                ddl.rebuild_table_sql(old, new, copy, temp_name=f"_hedystia_new_{self.table}")
-            )
-        statements = [ddl.add_column_sql(self.table, self.spec)]
-        if self.spec.unique:
-            index = IndexSpec(
-                ddl.index_name(self.table, [self.spec.name], unique=True), (self.spec.name,), True
-            )
-            statements.append(ddl.create_index_sql(self.table, index))
-        return tuple(statements)
-
     def describe(self) -> str:
-        how = " (rebuilding the empty table)" if self.rebuild is not None else ""
-        return f"add column {self.table}.{self.spec.name} {self.spec.type}{how}"
+        return f"add column {self.table}.{self.spec.name} {self.spec.type}"
 
     def reverse(self) -> Operation:
         return DropColumn(self.table, spec=self.spec)
 
+    def unique_index(self) -> IndexSpec:
+        """The index that makes a ``UNIQUE`` column unique (``ADD COLUMN`` cannot)."""
+        name = index_name(self.table, [self.spec.name], unique=True)
+        return IndexSpec(name, (self.spec.name,), unique=True)
+
+    def _change(self, table: TableSpec) -> TableSpec:
+        grown = table.with_column(self.spec)
+        if self.spec.unique and not self.spec.primary_key:
+            grown = replace(grown, unique_indexes=(*grown.unique_indexes, self.unique_index()))
+        return grown
+
 
 @dataclass(frozen=True)
 class DropColumn(Operation):
-    """Drop a column."""
+    """Drop a column, with the indexes that use it. ``spec`` is the column as it was."""
 
     kind: ClassVar[str] = "drop_column"
     spec: ColumnSpec
@@ -170,21 +163,42 @@ class DropColumn(Operation):
     def column(self) -> str:
         return self.spec.name
 
-    @property
-    def statements(self) -> tuple[str, ...]:
-        return (ddl.drop_column_sql(self.table, self.spec.name),)
-
     def describe(self) -> str:
         return f"drop column {self.table}.{self.spec.name}"
 
     def reverse(self) -> Operation:
         return AddColumn(self.table, spec=self.spec)
 
+    def _change(self, table: TableSpec) -> TableSpec:
+        return without_column(table, self.spec.name)
+
+
+@dataclass(frozen=True)
+class RenameColumn(Operation):
+    """Rename a column (its indexes named by the default convention follow it)."""
+
+    kind: ClassVar[str] = "rename_column"
+    old: str
+    new: str
+
+    @property
+    def column(self) -> str:
+        return self.old
+
+    def describe(self) -> str:
+        return f"rename column {self.table}.{self.old} to {self.new}"
+
+    def reverse(self) -> Operation:
+        return RenameColumn(self.table, old=self.new, new=self.old)
+
+    def _change(self, table: TableSpec) -> TableSpec:
+        return with_renamed_column(table, self.old, self.new)
+
 
 @dataclass(frozen=True)
 class AlterColumn(Operation):
-    """A column whose definition differs between model (``desired``) and database
-    (``actual``). SQLite cannot alter a column in place; it needs a migration."""
+    """Give column ``actual`` the definition ``desired`` (same name), keeping its rows.
+    ``changes`` describes the differences for humans."""
 
     kind: ClassVar[str] = "alter_column"
     desired: ColumnSpec
@@ -196,17 +210,19 @@ class AlterColumn(Operation):
         return self.actual.name
 
     def describe(self) -> str:
-        return f"alter column {self.table}.{self.actual.name}: {'; '.join(self.changes)}"
+        what = "; ".join(self.changes) or "new definition"
+        return f"alter column {self.table}.{self.actual.name}: {what}"
 
     def reverse(self) -> Operation:
         return AlterColumn(
             self.table,
             desired=self.actual,
             actual=self.desired,
-            changes=self.changes,
-            safety=self.safety,
-            reason=self.reason,
+            changes=tuple(column_changes(self.actual, self.desired)),
         )
+
+    def _change(self, table: TableSpec) -> TableSpec:
+        return with_replaced_column(table, self.desired)
 
 
 @dataclass(frozen=True)
@@ -216,31 +232,24 @@ class CreateIndex(Operation):
     kind: ClassVar[str] = "create_index"
     index: IndexSpec
 
-    @property
-    def statements(self) -> tuple[str, ...]:
-        return (ddl.create_index_sql(self.table, self.index),)
-
     def describe(self) -> str:
         unique = "unique " if self.index.unique else ""
-        return (
-            f"create {unique}index {self.index.name} on {self.table} "
-            f"({', '.join(self.index.columns)})"
-        )
+        return f"create {unique}index {self.index.name} on {self.table} ({self.index.keys_text()})"
 
     def reverse(self) -> Operation:
         return DropIndex(self.table, index=self.index)
 
+    def _change(self, table: TableSpec) -> TableSpec:
+        return with_index(table, self.index)
+
 
 @dataclass(frozen=True)
 class DropIndex(Operation):
-    """Drop an index."""
+    """Drop an index. ``index`` is the index as it was (with its stored SQL when read from a
+    database), so the drop can be undone exactly."""
 
     kind: ClassVar[str] = "drop_index"
     index: IndexSpec
-
-    @property
-    def statements(self) -> tuple[str, ...]:
-        return (ddl.drop_index_sql(self.index.name),)
 
     def describe(self) -> str:
         return f"drop index {self.index.name} on {self.table}"
@@ -248,38 +257,32 @@ class DropIndex(Operation):
     def reverse(self) -> Operation:
         return CreateIndex(self.table, index=self.index)
 
+    def _change(self, table: TableSpec) -> TableSpec:
+        return without_index(table, self.index.name)
+
 
 @dataclass(frozen=True)
 class AlterIndex(Operation):
-    """An index of the same name whose columns or uniqueness differ."""
+    """Replace index ``actual`` by ``desired`` (same name, other keys or uniqueness)."""
 
     kind: ClassVar[str] = "alter_index"
     desired: IndexSpec
     actual: IndexSpec
 
-    @property
-    def statements(self) -> tuple[str, ...]:
-        return (
-            ddl.drop_index_sql(self.actual.name),
-            ddl.create_index_sql(self.table, self.desired),
-        )
-
     def describe(self) -> str:
         return f"alter index {self.actual.name} on {self.table}"
 
     def reverse(self) -> Operation:
-        return AlterIndex(
-            self.table,
-            desired=self.actual,
-            actual=self.desired,
-            safety=self.safety,
-            reason=self.reason,
-        )
+        return AlterIndex(self.table, desired=self.actual, actual=self.desired)
+
+    def _change(self, table: TableSpec) -> TableSpec:
+        return with_index(without_index(table, self.actual.name), self.desired)
 
 
 @dataclass(frozen=True)
 class AlterTable(Operation):
-    """A table-level difference (primary key, multi-column constraints) that needs a rebuild."""
+    """Give a table the table-level constraints of ``desired`` (multi-column ``UNIQUE`` and
+    foreign keys, table ``CHECK``); ``actual`` is the table as it is."""
 
     kind: ClassVar[str] = "alter_table"
     desired: TableSpec
@@ -287,4 +290,12 @@ class AlterTable(Operation):
     changes: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        return f"alter table {self.table}: {'; '.join(self.changes)}"
+        return f"alter table {self.table}: {'; '.join(self.changes) or 'new constraints'}"
+
+    def reverse(self) -> Operation:
+        return AlterTable(
+            self.table, desired=self.actual, actual=self.desired, changes=self.changes
+        )
+
+    def _change(self, table: TableSpec) -> TableSpec:
+        return with_table_constraints(table, self.desired)

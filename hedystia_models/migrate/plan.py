@@ -1,47 +1,102 @@
-"""A :class:`Plan`: the ordered operations that take a database to its models."""
+"""A :class:`Plan`: the ordered operations that take a database to its models, each with the
+plan's verdict on it and the exact SQL that would carry it out."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .operations import Operation, Safety
 
-__all__ = ["Plan"]
+__all__ = ["Plan", "PlannedOperation"]
+
+
+@dataclass(frozen=True)
+class PlannedOperation:
+    """One operation of a plan, with the plan's verdict on it.
+
+    ``safety`` says how ``sync`` treats it and ``reason`` why (for blocked and unsafe ones,
+    and for safe ones that need a table rebuild). ``statements`` is exactly what the executor
+    would run for it against the database the plan was made from (for an unsafe operation:
+    what a migration making the change would run); it is empty for a blocked operation.
+    ``rebuild`` is true when those statements rebuild the table.
+    """
+
+    operation: Operation
+    safety: Safety = Safety.SAFE
+    reason: str | None = None
+    statements: tuple[str, ...] = ()
+    rebuild: bool = False
+
+    @property
+    def kind(self) -> str:
+        """The operation's kind (``add_column``, ``drop_index``, ...)."""
+        return self.operation.kind
+
+    @property
+    def table(self) -> str:
+        """The table the operation touches."""
+        return self.operation.table
+
+    @property
+    def column(self) -> str | None:
+        """The column the operation is about, where there is one."""
+        return self.operation.column
+
+    @property
+    def safe(self) -> bool:
+        """True when ``sync`` applies this operation."""
+        return self.safety is Safety.SAFE
+
+    @property
+    def sql(self) -> str:
+        """All statements as one SQL script."""
+        return ";\n".join(self.statements) + (";" if self.statements else "")
+
+    def describe(self) -> str:
+        """One line for humans."""
+        how = " (rebuilding the table)" if self.rebuild else ""
+        return self.operation.describe() + how
+
+    def blocked(self, reason: str) -> PlannedOperation:
+        """This operation, refused: sync cannot apply it, for ``reason``."""
+        return replace(self, safety=Safety.BLOCKED, reason=reason, statements=(), rebuild=False)
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Ordered operations, as produced by :func:`hedystia_models.migrate.diff.diff`.
+    """Ordered :class:`PlannedOperation` values, as produced by
+    :func:`hedystia_models.migrate.sync.plan_for`.
 
-    ``bool(plan)`` is true when ``sync`` has something to do: a safe operation to apply or a
-    blocked one to refuse. Unsafe findings (drift that ``sync`` never touches) are listed in
-    :attr:`unsafe`; :attr:`in_sync` is true only when there are no operations at all.
+    Safe operations come first, in the order they must run, then blocked, then unsafe ones.
+    ``len(plan)`` counts every operation and ``bool(plan)`` is true when there is at least one
+    (the same as ``not plan.in_sync``); :attr:`safe`, :attr:`blocked` and :attr:`unsafe`
+    split them by verdict.
     """
 
-    operations: tuple[Operation, ...] = ()
+    operations: tuple[PlannedOperation, ...] = ()
 
-    def __iter__(self) -> Iterator[Operation]:
+    def __iter__(self) -> Iterator[PlannedOperation]:
         return iter(self.operations)
 
     def __len__(self) -> int:
         return len(self.operations)
 
     def __bool__(self) -> bool:
-        return any(op.safety is not Safety.UNSAFE for op in self.operations)
+        return bool(self.operations)
 
     @property
-    def safe(self) -> list[Operation]:
+    def safe(self) -> list[PlannedOperation]:
         """Operations ``sync`` applies."""
         return [op for op in self.operations if op.safety is Safety.SAFE]
 
     @property
-    def unsafe(self) -> list[Operation]:
+    def unsafe(self) -> list[PlannedOperation]:
         """Differences ``sync`` reports but never applies."""
         return [op for op in self.operations if op.safety is Safety.UNSAFE]
 
     @property
-    def blocked(self) -> list[Operation]:
+    def blocked(self) -> list[PlannedOperation]:
         """Needed changes ``sync`` cannot apply (it raises :class:`SyncError` instead)."""
         return [op for op in self.operations if op.safety is Safety.BLOCKED]
 

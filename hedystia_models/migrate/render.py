@@ -13,7 +13,18 @@ import textwrap
 from dataclasses import fields, replace
 from typing import Any
 
-from ..schema.spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
+from ..engine.sqlite.ddl import create_index_sql as create_index_text
+from ..errors import HedystiaError
+from ..schema.spec import (
+    CheckSpec,
+    ColumnSpec,
+    ForeignKeySpec,
+    IndexExpression,
+    IndexSpec,
+    Reference,
+    TableSpec,
+)
+from ..schema.sqltext import same_statement
 from .operations import (
     AddColumn,
     AlterColumn,
@@ -25,13 +36,22 @@ from .operations import (
     DropIndex,
     DropTable,
     Operation,
+    RenameColumn,
     Safety,
 )
-from .plan import Plan
+from .plan import Plan, PlannedOperation
 
 __all__ = ["WIDTH", "render_migration", "render_operation", "render_value"]
 
-_SPEC_TYPES = (TableSpec, ColumnSpec, IndexSpec, Reference, ForeignKeySpec, CheckSpec)
+_SPEC_TYPES = (
+    TableSpec,
+    ColumnSpec,
+    IndexSpec,
+    IndexExpression,
+    Reference,
+    ForeignKeySpec,
+    CheckSpec,
+)
 
 #: Generated files fit in this many columns, comments and commented-out code included.
 WIDTH = 88
@@ -56,7 +76,7 @@ def render_value(value: Any, indent: int = 0, *, base: int = 0, extra: int = 0) 
     if isinstance(value, _SPEC_TYPES):
         args = []
         for f in fields(value):
-            if f.name == "triggers":
+            if not f.compare:  # what a live database holds beside the spec (stored SQL)
                 continue
             item = getattr(value, f.name)
             if f.default is not item and item != f.default:
@@ -101,45 +121,82 @@ def _comment(text: str, indent: int) -> list[str]:
     return [f"# {line}" for line in lines or [""]]
 
 
+def _sql_call(sql: str, indent: int) -> str:
+    """``ctx.sql("...")`` for a statement the ``ctx.schema`` calls cannot express."""
+    return f"ctx.sql({render_value(sql, 4, base=indent, extra=9)})"
+
+
+def _expressible(table: str, index: IndexSpec) -> bool:
+    """True when ``add_index`` (or an ``IndexSpec`` in ``create_table``) makes exactly
+    ``index``: plain column keys, no ``WHERE``, and stored SQL (if any) that says no more
+    (no ``DESC``, no ``COLLATE``)."""
+    if index.has_expressions or index.where is not None:
+        return False
+    return index.sql is None or same_statement(
+        index.sql, create_index_text(table, replace(index, sql=None))
+    )
+
+
+def _index_code(table: str, index: IndexSpec, indent: int) -> str:
+    """``add_index`` for an index it can express; its SQL through ``ctx.sql`` otherwise."""
+    if not _expressible(table, index):
+        return _sql_call(index.sql or create_index_text(table, index), indent)
+    kwargs: dict[str, Any] = {"name": index.name}
+    if index.unique:
+        kwargs["unique"] = True
+    return _call("add_index", table, list(index.column_names), indent=indent, **kwargs)
+
+
+def _create_table_code(op: CreateTable, indent: int) -> list[str]:
+    """``create_table``, then what a spec of a live table holds beside it, through
+    ``ctx.sql``: indexes a spec cannot express and triggers, so a dropped table comes back as
+    it was."""
+    kept = tuple(i for i in op.spec.indexes if _expressible(op.table, i))
+    others = [i for i in op.spec.indexes if i not in kept]
+    code = [_call("create_table", replace(op.spec, indexes=kept), indent=indent)]
+    code += [_index_code(op.table, index, indent) for index in others]
+    code += [_sql_call(trigger, indent) for trigger in op.spec.triggers]
+    return code
+
+
 def _code(op: Operation, indent: int) -> list[str]:
     """The ``ctx.schema`` calls of ``op`` as source lines, for a call starting at ``indent``."""
     code: list[str]
     if isinstance(op, CreateTable):
-        code = [_call("create_table", op.spec, indent=indent)]
+        code = _create_table_code(op, indent)
     elif isinstance(op, DropTable):
         code = [_call("drop_table", op.table, indent=indent)]
     elif isinstance(op, AddColumn):
         code = [_call("add_column", op.table, op.spec.name, op.spec, indent=indent)]
     elif isinstance(op, DropColumn):
         code = [_call("drop_column", op.table, op.spec.name, indent=indent)]
+    elif isinstance(op, RenameColumn):
+        code = [_call("rename_column", op.table, op.old, op.new, indent=indent)]
+    elif isinstance(op, AlterColumn):
+        code = [_call("alter_column", op.table, op.actual.name, op.desired, indent=indent)]
     elif isinstance(op, CreateIndex):
-        kwargs: dict[str, Any] = {"name": op.index.name}
-        if op.index.unique:
-            kwargs["unique"] = True
-        code = [_call("add_index", op.table, list(op.index.columns), indent=indent, **kwargs)]
+        code = [_index_code(op.table, op.index, indent)]
     elif isinstance(op, DropIndex):
         code = [_call("drop_index", op.table, op.index.name, indent=indent)]
     elif isinstance(op, AlterIndex):
         code = [
             _call("drop_index", op.table, op.actual.name, indent=indent),
-            _call(
-                "add_index",
-                op.table,
-                list(op.desired.columns),
-                indent=indent,
-                unique=op.desired.unique,
-                name=op.desired.name,
-            ),
+            _index_code(op.table, op.desired, indent),
         ]
-    else:  # pragma: no cover - every operation kind is handled by the callers
-        raise TypeError(f"cannot render {op!r}")
+    else:  # pragma: no cover - AlterTable is rendered as a comment by the callers
+        raise HedystiaError(f"cannot render {op.describe()}")
     return "\n".join(code).splitlines()
 
 
-def render_operation(op: Operation, indent: int = 4) -> list[str]:
-    """Source lines (without indentation) for one operation; unsafe ones are comments.
-    ``indent`` is the indentation the lines get in the file, so that they fit in
-    :data:`WIDTH` columns."""
+def _commented(op: Operation, indent: int) -> list[str]:
+    return [f"# {line}" for line in _code(op, indent + 2)]
+
+
+def render_operation(planned: PlannedOperation, indent: int = 4) -> list[str]:
+    """Source lines (without indentation) for one planned operation; unsafe and blocked ones
+    are comments with their reason. ``indent`` is the indentation the lines get in the file,
+    so that they fit in :data:`WIDTH` columns."""
+    op = planned.operation
     if isinstance(op, AlterColumn):
         lines = _comment(f"UNSAFE: {op.describe()}", indent)
         lines += _comment(
@@ -147,19 +204,18 @@ def render_operation(op: Operation, indent: int = 4) -> list[str]:
             "must fit the new definition (fix them first with ctx.sql if needed).",
             indent,
         )
-        call = _call("alter_column", op.table, op.actual.name, op.desired, indent=indent + 2)
-        return [*lines, *(f"# {line}" for line in call.splitlines())]
+        return [*lines, *_commented(op, indent)]
     if isinstance(op, AlterTable):
         return [
             *_comment(f"UNSAFE: {op.describe()}", indent),
             "# SQLite cannot alter this in place: rebuild the table with ctx.sql(...) or",
             "# ctx.schema.create_table under a new name, copy the rows, then swap the tables.",
         ]
-    if op.safety is Safety.SAFE:
+    if planned.safety is Safety.SAFE:
         return _code(op, indent)
-    label = "UNSAFE" if op.safety is Safety.UNSAFE else "BLOCKED"
-    lines = _comment(f"{label}: {op.reason or op.describe()}", indent)
-    if isinstance(op, AddColumn) and op.safety is Safety.BLOCKED:
+    label = "UNSAFE" if planned.safety is Safety.UNSAFE else "BLOCKED"
+    lines = _comment(f"{label}: {planned.reason or op.describe()}", indent)
+    if isinstance(op, AddColumn) and planned.safety is Safety.BLOCKED:
         lines += _comment(
             "To add it, uncomment this and replace ... with the value existing rows get:",
             indent,
@@ -168,31 +224,32 @@ def render_operation(op: Operation, indent: int = 4) -> list[str]:
             "add_column", op.table, op.spec.name, op.spec, indent=indent + 2, fill=Ellipsis
         )
         return [*lines, *(f"# {line}" for line in call.splitlines())]
-    lines += [f"# {line}" for line in _code(op, indent + 2)]
-    return lines
+    return [*lines, *_commented(op, indent)]
 
 
-def _ordered(ops: list[Operation]) -> list[Operation]:
+def _ordered(ops: list[PlannedOperation]) -> list[PlannedOperation]:
     """The plan's operations, with the commented-out column drops moved after the other
     differences. Dropping a column drops its indexes with it, so a ``drop_index`` written
     after it would fail once both are uncommented; and ``down``, which runs the undos in
     reverse, must re-add the column before re-creating its index."""
-    return sorted(ops, key=lambda op: op.safety is not Safety.SAFE and isinstance(op, DropColumn))
+    return sorted(ops, key=lambda op: not op.safe and isinstance(op.operation, DropColumn))
 
 
-def _rename_hints(op: Operation, ops: list[Operation]) -> list[str]:
+def _rename_hints(planned: PlannedOperation, ops: list[PlannedOperation]) -> list[str]:
     """For a dropped column, the renames that would keep its data: a renamed field looks like
     a dropped column plus an added one of the same type, in the same table."""
-    if not isinstance(op, DropColumn) or op.safety is Safety.SAFE:
+    op = planned.operation
+    if not isinstance(op, DropColumn) or planned.safe:
         return []
     lines: list[str] = []
     for other in ops:
+        added = other.operation
         if (
-            isinstance(other, AddColumn)
-            and other.table == op.table
-            and other.spec.type == op.spec.type
+            isinstance(added, AddColumn)
+            and added.table == op.table
+            and added.spec.type == op.spec.type
         ):
-            old, new = op.spec.name, other.spec.name
+            old, new = op.spec.name, added.spec.name
             hint = (
                 f"If {op.table}.{old} was renamed to {new}, keep its data: instead of this drop "
                 f"and the add_column of {new!r}, rename it (and rename it back in down):"
@@ -202,7 +259,7 @@ def _rename_hints(op: Operation, ops: list[Operation]) -> list[str]:
     return lines
 
 
-def _body(ops: list[Operation]) -> list[str]:
+def _body(ops: list[PlannedOperation]) -> list[str]:
     lines: list[str] = []
     for op in ops:
         lines.extend(render_operation(op))
@@ -217,27 +274,25 @@ def _with_pass(lines: list[str]) -> list[str]:
     return lines
 
 
-def _reverse_lines(ops: list[Operation]) -> list[str]:
+def _reverse_lines(ops: list[PlannedOperation]) -> list[str]:
     lines: list[str] = []
-    for op in reversed(ops):
+    for planned in reversed(ops):
+        op = planned.operation
         reverse = op.reverse()
         if reverse is None or isinstance(op, AlterTable):
             continue
-        if isinstance(op, AlterColumn):
-            assert isinstance(reverse, AlterColumn)
-            lines.extend(_comment(f"undo of: {op.describe()}", 4))
-            call = _call("alter_column", op.table, reverse.actual.name, reverse.desired, indent=6)
-            lines.extend(f"# {line}" for line in call.splitlines())
+        if planned.safe:
+            lines.extend(_code(reverse, 4))
             continue
-        if op.safety is Safety.SAFE:
-            lines.extend(render_operation(reverse))
-        else:
-            # One header says why the undo is commented out; the undo itself (an altered
-            # index's reverse is unsafe too) is rendered as plain code, then commented.
-            undo = f"undo of an operation left commented out in up: {op.describe()}"
-            lines.extend(_comment(undo, 4))
-            plain = replace(reverse, safety=Safety.SAFE, reason=None)
-            lines.extend(f"# {line}" for line in _code(plain, 4 + 2))
+        # One header says why the undo is commented out; the undo itself is rendered as
+        # plain code, then commented.
+        what = (
+            "undo of"
+            if isinstance(op, AlterColumn)
+            else ("undo of an operation left commented out in up")
+        )
+        lines.extend(_comment(f"{what}: {op.describe()}", 4))
+        lines.extend(_commented(reverse, 4))
     return _with_pass(lines)
 
 

@@ -3,10 +3,13 @@
 1. Fast path: when ``__hedystia_state`` holds the fingerprint of this model set and SQLite's
    ``PRAGMA schema_version`` has not moved since, nothing can differ; return at once. Any DDL,
    by hand or by another tool, bumps ``schema_version``, so a real difference is never missed.
-2. Otherwise introspect and plan without a lock. Nothing to do: remember the fingerprint.
-3. Work to do: take the write lock (``BEGIN IMMEDIATE``, waiting on a busy database), read and
-   plan again under the lock, since another process may have synced meanwhile, apply the safe
-   operations, record one ``sync`` history row, and commit; all or nothing.
+2. Otherwise introspect and plan without a lock; a blocked operation fails here, before any
+   waiting.
+3. Take the write lock (``BEGIN IMMEDIATE``, waiting on a busy database), plan again under the
+   lock, since another process may have synced meanwhile, have the executor run the safe
+   operations' statements, record one ``sync`` history row, remember the fingerprint, and
+   commit; all or nothing. When nothing needed applying, only the fingerprint is written, and
+   a database that cannot take that write (a read-only file) is left as it is.
 """
 
 from __future__ import annotations
@@ -18,20 +21,21 @@ from collections.abc import Sequence
 
 import sqlite_utils
 
-from ..engine.sqlite.introspect import read_database
+from ..engine import Compiled, Executor
+from ..engine.sqlite.introspect import schema_version
 from ..engine.sqlite.transaction import schema_transaction
-from ..errors import SyncError
+from ..errors import OperationError, SyncError
 from ..schema.spec import TableSpec
 from . import history
-from .diff import diff
 from .plan import Plan
+from .planner import plan_for
 
-__all__ = ["fingerprint", "plan_for", "sync"]
+__all__ = ["fingerprint", "is_known_in_sync", "sync"]
 
 logger = logging.getLogger("hedystia_models")
 
 _STATE_KEY = "sync_fingerprint"
-_SPEC_FORMAT = "1"
+_SPEC_FORMAT = "2"
 
 
 def fingerprint(specs: Sequence[TableSpec]) -> str:
@@ -42,23 +46,13 @@ def fingerprint(specs: Sequence[TableSpec]) -> str:
     return digest.hexdigest()
 
 
-def _schema_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA schema_version").fetchone()[0])
-
-
-def plan_for(db: sqlite_utils.Database, specs: Sequence[TableSpec]) -> Plan:
-    """Introspect ``db`` and diff it against ``specs``."""
-    return diff(specs, read_database(db))
+def _stamp(conn: sqlite3.Connection, specs: Sequence[TableSpec]) -> str:
+    return f"{fingerprint(specs)}:{schema_version(conn)}"
 
 
 def is_known_in_sync(conn: sqlite3.Connection, specs: Sequence[TableSpec]) -> bool:
     """True when the recorded fingerprint matches ``specs`` and the schema has not changed."""
-    stored = history.read_state(conn, _STATE_KEY)
-    return stored == f"{fingerprint(specs)}:{_schema_version(conn)}"
-
-
-def _remember(conn: sqlite3.Connection, specs: Sequence[TableSpec]) -> None:
-    history.write_state(conn, _STATE_KEY, f"{fingerprint(specs)}:{_schema_version(conn)}")
+    return history.read_state(conn, _STATE_KEY) == _stamp(conn, specs)
 
 
 def _raise_if_blocked(plan: Plan) -> None:
@@ -69,7 +63,7 @@ def _raise_if_blocked(plan: Plan) -> None:
         )
 
 
-def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec]) -> Plan:
+def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Executor) -> Plan:
     """Apply the safe operations that take ``db`` to ``specs``; return the plan applied.
 
     Raises :class:`SyncError` (and applies nothing) when a needed change is blocked.
@@ -80,39 +74,40 @@ def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec]) -> Plan:
     conn = db.conn
     if not conn.in_transaction and is_known_in_sync(conn, specs):
         return Plan()
-    first = plan_for(db, specs)
+    first = plan_for(db, specs, executor)
     _raise_if_blocked(first)  # fail fast, before waiting for the write lock
-    try:
-        plan = _apply_locked(db, specs)
-    except sqlite3.OperationalError as exc:
-        # Nothing needed applying, only the fingerprint needed remembering: a read-only
-        # database skips that (and plans again at the next start).
-        if first.safe or "readonly" not in str(exc):
-            raise
+    if first.safe:
+        plan = _apply_locked(db, specs, executor)
+    else:
         plan = first
+        try:
+            _apply_locked(db, specs, executor)
+        except sqlite3.OperationalError as exc:
+            # Only the fingerprint needed writing, and the database refused the write (a
+            # read-only file): the schema is as the models want it, so start-up goes on and the
+            # next start plans again.
+            logger.info("sync could not record its fingerprint (%s); nothing else to do", exc)
     _warn_unsafe(plan)
     return plan
 
 
-def _apply_locked(db: sqlite_utils.Database, specs: Sequence[TableSpec]) -> Plan:
-    """Under the write lock: plan again (another process may have synced meanwhile), apply
-    the safe operations, record them, and remember the fingerprint; all or nothing."""
+def _apply_locked(
+    db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Executor
+) -> Plan:
     conn = db.conn
     with schema_transaction(conn):
-        plan = plan_for(db, specs)
+        plan = plan_for(db, specs, executor)
         _raise_if_blocked(plan)
-        statements = plan.sql()
         history.ensure_tables(conn)
         try:
-            for statement in statements:
-                conn.execute(statement)
-        except sqlite3.Error as exc:
-            raise SyncError(
-                f"sync failed and was rolled back: {exc}\n  while running: {statement}"
-            ) from exc
-        if statements:
-            history.record(conn, name=history.new_sync_name(), kind="sync", statements=statements)
-        _remember(conn, specs)
+            for op in plan.safe:
+                rebuild = op.reason if op.rebuild else None
+                executor.execute(op.table, Compiled(op.statements, rebuild))
+        except OperationError as exc:
+            raise SyncError(f"sync failed and was rolled back: {exc}") from exc
+        if plan.sql():
+            history.record(conn, name=history.new_sync_name(), kind="sync", statements=plan.sql())
+        history.write_state(conn, _STATE_KEY, _stamp(conn, specs))
     return plan
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 import re
 
+from ..errors import SpecError
+
 __all__ = ["fold_identifier", "parse_sql_literal", "quote_identifier", "sql_literal"]
 
 
@@ -26,7 +28,7 @@ def quote_identifier(name: str) -> str:
     "a ""b"" c"
     """
     if "\x00" in name:
-        raise ValueError(f"identifier {name!r} contains a NUL character")
+        raise SpecError(f"identifier {name!r} contains a NUL character")
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -46,15 +48,15 @@ def sql_literal(value: object) -> str:
         return str(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
-            raise ValueError(f"{value!r} cannot be written as an SQLite literal")
+            raise SpecError(f"{value!r} cannot be written as an SQLite literal")
         return repr(value)
     if isinstance(value, str):
         if "\x00" in value:
-            raise ValueError("a DEFAULT string cannot contain a NUL character")
+            raise SpecError("a DEFAULT string cannot contain a NUL character")
         return "'" + value.replace("'", "''") + "'"
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "X'" + bytes(value).hex().upper() + "'"
-    raise TypeError(f"{type(value).__name__} cannot be written as an SQLite literal")
+    raise SpecError(f"{type(value).__name__} cannot be written as an SQLite literal")
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")

@@ -12,21 +12,26 @@ that dict shape with :meth:`ColumnSpec.from_dict` and :meth:`ColumnSpec.to_dict`
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..errors import SpecError
 from .quoting import UNPARSED, fold_identifier, parse_sql_literal, sql_literal
+from .sqltext import mentions
 
 __all__ = [
     "FK_ACTIONS",
     "CheckSpec",
     "ColumnSpec",
     "ForeignKeySpec",
+    "IndexExpression",
+    "IndexKey",
     "IndexSpec",
     "Reference",
     "TableSpec",
     "fk_actions_sql",
+    "index_name",
     "normalize_sql",
     "normalize_type",
 ]
@@ -49,6 +54,15 @@ def normalize_sql(expression: str) -> str:
     return text
 
 
+def index_name(table: str, columns: Sequence[str], unique: bool = False) -> str:
+    """Default index name: ``<table>_<col>_<col>_index`` (``_unique`` for unique ones).
+
+    >>> index_name("users", ["email"], unique=True)
+    'users_email_unique'
+    """
+    return "_".join([table, *columns, "unique" if unique else "index"])
+
+
 def fk_actions_sql(on_delete: str, on_update: str) -> str:
     """`` ON DELETE ..`` / `` ON UPDATE ..`` for actions other than the default ``NO ACTION``."""
     text = ""
@@ -62,7 +76,7 @@ def fk_actions_sql(on_delete: str, on_update: str) -> str:
 def _normalize_action(action: str | None, what: str) -> str:
     text = _SPACES.sub(" ", (action or "NO ACTION").strip().replace("_", " ")).upper()
     if text not in FK_ACTIONS:
-        raise ValueError(f"{what} must be one of {', '.join(FK_ACTIONS)} (got {action!r})")
+        raise SpecError(f"{what} must be one of {', '.join(FK_ACTIONS)} (got {action!r})")
     return text
 
 
@@ -103,10 +117,10 @@ class ColumnSpec:
 
     def __post_init__(self) -> None:
         if not self.name:
-            raise ValueError("a column needs a non-empty name")
+            raise SpecError("a column needs a non-empty name")
         object.__setattr__(self, "type", normalize_type(self.type))
         if self.auto_increment and not self.primary_key:
-            raise ValueError(f"column {self.name!r}: auto_increment needs primary_key")
+            raise SpecError(f"column {self.name!r}: auto_increment needs primary_key")
         if self.primary_key and not self.not_null:
             object.__setattr__(self, "not_null", True)
 
@@ -120,7 +134,7 @@ class ColumnSpec:
             return None
         value = parse_sql_literal(self.default_sql)
         if value is UNPARSED:
-            raise ValueError(f"the default of {self.name!r} is an expression: {self.default_sql}")
+            raise SpecError(f"the default of {self.name!r} is an expression: {self.default_sql}")
         return value
 
     @property
@@ -168,24 +182,24 @@ class ColumnSpec:
         for key, value in data.items():
             canonical = aliases.get(key, key)
             if canonical not in known:
-                raise ValueError(f"unknown key {key!r} in column definition")
+                raise SpecError(f"unknown key {key!r} in column definition")
             values[canonical] = value
         column_name = name if name is not None else values.get("name")
         if not column_name:
-            raise ValueError("a column definition needs a 'name'")
+            raise SpecError("a column definition needs a 'name'")
         if values.get("name") not in (None, column_name):
-            raise ValueError(
+            raise SpecError(
                 f"column definition names {values['name']!r} but is added as {column_name!r}"
             )
         if "type" not in values:
-            raise ValueError(f"column {column_name!r} needs a 'type'")
+            raise SpecError(f"column {column_name!r} needs a 'type'")
         sql_type = str(values["type"])
         if values.get("length"):
             sql_type = f"{sql_type}({int(values['length'])})"
         default_sql = values.get("default_sql")
         if "default_value" in values and values["default_value"] is not None:
             if default_sql is not None:
-                raise ValueError(f"column {column_name!r}: give default_value or default_sql")
+                raise SpecError(f"column {column_name!r}: give default_value or default_sql")
             default_sql = sql_literal(values["default_value"])
         references = values.get("references")
         if isinstance(references, str):
@@ -243,23 +257,79 @@ class ColumnSpec:
 def _split_reference(text: str) -> tuple[str, str]:
     table, dot, column = text.rpartition(".")
     if not dot or not table or not column:
-        raise ValueError(f"a reference must look like 'table.column' (got {text!r})")
+        raise SpecError(f"a reference must look like 'table.column' (got {text!r})")
     return table, column
 
 
 @dataclass(frozen=True)
+class IndexExpression:
+    """An index key that is an SQL expression rather than a column, such as ``lower(email)``.
+
+    ``sql`` is the expression as written in the ``CREATE INDEX`` statement (trusted as SQL).
+    """
+
+    sql: str
+
+    def __str__(self) -> str:
+        return self.sql
+
+
+#: One key of an index: a column name or an :class:`IndexExpression`.
+IndexKey = str | IndexExpression
+
+
+@dataclass(frozen=True)
 class IndexSpec:
-    """A ``CREATE INDEX``: name, columns in order, uniqueness, optional partial ``WHERE``."""
+    """A ``CREATE INDEX``: name, keys in order, uniqueness, optional partial ``WHERE``.
+
+    ``columns`` holds the keys: column names, and :class:`IndexExpression` values for
+    expression keys. ``sql`` is the statement stored in a live database (``None`` for an index a
+    model declares); it is not compared, and a table rebuild re-creates the index from it word
+    for word, so sort order (``DESC``), collations and expressions survive.
+    """
 
     name: str
-    columns: tuple[str, ...]
+    columns: tuple[IndexKey, ...]
     unique: bool = False
     where: str | None = None
+    sql: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
         if not self.columns:
-            raise ValueError(f"index {self.name!r} needs at least one column")
+            raise SpecError(f"index {self.name!r} needs at least one column")
+        for key in self.columns:
+            if not isinstance(key, (str, IndexExpression)):
+                raise SpecError(
+                    f"index {self.name!r}: a key must be a column name or an IndexExpression "
+                    f"(got {key!r})"
+                )
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The keys that are plain columns, in order (expressions left out)."""
+        return tuple(key for key in self.columns if isinstance(key, str))
+
+    @property
+    def has_expressions(self) -> bool:
+        """True when a key is an expression."""
+        return any(isinstance(key, IndexExpression) for key in self.columns)
+
+    def uses(self, column: str) -> bool:
+        """True when the index uses ``column``: as a key, inside an expression key, or in its
+        ``WHERE`` condition."""
+        folded = fold_identifier(column)
+        for key in self.columns:
+            if isinstance(key, str):
+                if fold_identifier(key) == folded:
+                    return True
+            elif mentions(key.sql, column):
+                return True
+        return self.where is not None and mentions(self.where, column)
+
+    def keys_text(self) -> str:
+        """The keys for humans: ``email, lower(name)``."""
+        return ", ".join(str(key) for key in self.columns)
 
 
 @dataclass(frozen=True)
@@ -291,8 +361,11 @@ class CheckSpec:
 class TableSpec:
     """A whole table: columns in order plus table-level constraints and indexes.
 
-    ``triggers`` holds the SQL of triggers found in a live database; models never declare any,
-    and the differ ignores them. They are kept so a table rebuild can recreate them.
+    Three fields describe a live table and are not compared (models never declare them, the
+    differ ignores them); a table rebuild needs them to keep what it cannot re-derive:
+    ``triggers`` holds the SQL of the table's triggers, ``unique_indexes`` the single-column
+    unique indexes that introspection reads as their column's ``unique`` flag (with their
+    stored SQL), and ``sql`` the stored ``CREATE TABLE`` statement.
     """
 
     name: str
@@ -302,6 +375,8 @@ class TableSpec:
     foreign_keys: tuple[ForeignKeySpec, ...] = ()
     unique_together: tuple[tuple[str, ...], ...] = ()
     triggers: tuple[str, ...] = field(default=(), compare=False)
+    unique_indexes: tuple[IndexSpec, ...] = field(default=(), compare=False)
+    sql: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
@@ -310,15 +385,16 @@ class TableSpec:
         object.__setattr__(self, "foreign_keys", tuple(self.foreign_keys))
         object.__setattr__(self, "unique_together", tuple(tuple(u) for u in self.unique_together))
         object.__setattr__(self, "triggers", tuple(self.triggers))
+        object.__setattr__(self, "unique_indexes", tuple(self.unique_indexes))
         seen: set[str] = set()
         for column in self.columns:
             key = fold_identifier(column.name)
             if key in seen:
-                raise ValueError(f"table {self.name!r} has two columns named {column.name!r}")
+                raise SpecError(f"table {self.name!r} has two columns named {column.name!r}")
             seen.add(key)
         auto = [c.name for c in self.columns if c.auto_increment]
         if auto and len(self.primary_key) != 1:
-            raise ValueError(
+            raise SpecError(
                 f"table {self.name!r}: auto_increment column {auto[0]!r} must be the only "
                 "primary key column"
             )
@@ -339,7 +415,7 @@ class TableSpec:
         for column in self.columns:
             if fold_identifier(column.name) == folded:
                 return column
-        raise KeyError(f"table {self.name!r} has no column {name!r}")
+        raise SpecError(f"table {self.name!r} has no column {name!r}")
 
     def has_column(self, name: str) -> bool:
         """True when the table has a column called ``name`` (case-insensitively)."""

@@ -7,19 +7,20 @@ Pure functions: spec in, SQL text out. Identifiers go through
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
-from ...schema.quoting import UNPARSED, parse_sql_literal, sql_literal
+from ...schema.quoting import UNPARSED, fold_identifier, parse_sql_literal
 from ...schema.quoting import quote_identifier as q
 from ...schema.spec import (
     CheckSpec,
     ColumnSpec,
     ForeignKeySpec,
+    IndexExpression,
     IndexSpec,
     Reference,
     TableSpec,
     fk_actions_sql,
+    index_name,
 )
 
 __all__ = [
@@ -32,14 +33,8 @@ __all__ = [
     "drop_table_sql",
     "index_name",
     "is_rowid_alias",
-    "rebuild_table_sql",
     "rename_column_sql",
 ]
-
-
-def index_name(table: str, columns: Sequence[str], unique: bool = False) -> str:
-    """Default index name: ``<table>_<col>_<col>_index`` (``_unique`` for unique ones)."""
-    return "_".join([table, *columns, "unique" if unique else "index"])
 
 
 def is_rowid_alias(table: TableSpec, column: ColumnSpec) -> bool:
@@ -101,11 +96,16 @@ def _check_sql(check: CheckSpec) -> str:
 
 
 def create_table_sql(table: TableSpec, *, name: str | None = None) -> str:
-    """``CREATE TABLE`` for ``table`` (optionally under another ``name``, for rebuilds)."""
+    """``CREATE TABLE`` for ``table`` (optionally under another ``name``, for rebuilds).
+
+    A column whose ``UNIQUE`` comes from one of ``table.unique_indexes`` is declared without an
+    inline ``UNIQUE``: that index is created after the table, as the database had it.
+    """
     pk = table.primary_key
+    by_index = {fold_identifier(i.column_names[0]) for i in table.unique_indexes}
     lines = [
         column_definition(
-            column,
+            replace(column, unique=False) if fold_identifier(column.name) in by_index else column,
             single_primary_key=len(pk) == 1,
             rowid_alias=is_rowid_alias(table, column),
         )
@@ -121,9 +121,12 @@ def create_table_sql(table: TableSpec, *, name: str | None = None) -> str:
 
 
 def create_index_sql(table: str, index: IndexSpec) -> str:
-    """``CREATE [UNIQUE] INDEX`` for ``index`` on ``table``."""
+    """``CREATE [UNIQUE] INDEX`` for ``index`` on ``table``: its stored SQL, word for word, when
+    it has some (an index read from a database), else rendered from the spec."""
+    if index.sql is not None:
+        return index.sql
     unique = "UNIQUE " if index.unique else ""
-    columns = ", ".join(q(c) for c in index.columns)
+    columns = ", ".join(k.sql if isinstance(k, IndexExpression) else q(k) for k in index.columns)
     sql = f"CREATE {unique}INDEX {q(index.name)} ON {q(table)} ({columns})"
     if index.where:
         sql += f" WHERE {index.where}"
@@ -157,39 +160,3 @@ def drop_column_sql(table: str, column: str) -> str:
 def rename_column_sql(table: str, old: str, new: str) -> str:
     """``ALTER TABLE .. RENAME COLUMN``."""
     return f"ALTER TABLE {q(table)} RENAME COLUMN {q(old)} TO {q(new)}"
-
-
-def rebuild_table_sql(
-    old: TableSpec, new: TableSpec, copy: Sequence[tuple[str, str]], *, temp_name: str
-) -> list[str]:
-    """SQLite's documented 12-step table rebuild, as statements.
-
-    ``copy`` pairs each new column with the old column (or SQL expression, already quoted)
-    whose values it takes. Indexes and triggers of ``new`` are recreated; the caller runs the
-    statements in a transaction with foreign-key enforcement off and checks
-    ``PRAGMA foreign_key_check`` before committing.
-    """
-    statements = [create_table_sql(new, name=temp_name)]
-    if copy:
-        targets = ", ".join(q(new_col) for new_col, _ in copy)
-        sources = ", ".join(source for _, source in copy)
-        statements.append(
-            f"INSERT INTO {q(temp_name)} ({targets}) SELECT {sources} FROM {q(old.name)}"
-        )
-    if any(c.auto_increment for c in new.columns):
-        # Carry the AUTOINCREMENT counter over, so ids are never reused: the new table's
-        # sqlite_sequence row follows it through the rename below.
-        statements.append(f"DELETE FROM sqlite_sequence WHERE name = {sql_literal(temp_name)}")
-        statements.append(
-            f"INSERT INTO sqlite_sequence (name, seq) SELECT {sql_literal(temp_name)}, seq "
-            f"FROM sqlite_sequence WHERE name = {sql_literal(old.name)}"
-        )
-    statements.append(drop_table_sql(old.name))
-    # Legacy mode renames without re-parsing views and triggers that name the (now dropped)
-    # old table; they are valid again once the rename completes.
-    statements.append("PRAGMA legacy_alter_table=ON")
-    statements.append(f"ALTER TABLE {q(temp_name)} RENAME TO {q(new.name)}")
-    statements.append("PRAGMA legacy_alter_table=OFF")
-    statements.extend(create_index_sql(new.name, index) for index in new.indexes)
-    statements.extend(new.triggers)
-    return statements

@@ -1,16 +1,17 @@
 """Read the live SQLite schema into :mod:`~hedystia_models.schema.spec` values, via sqlite-utils.
 
-sqlite-utils supplies the pragmas (``table_info``, ``index_list``, ``foreign_key_list``) and
-the parsers for what pragmas do not report (``CHECK`` and ``UNIQUE`` constraints,
-``AUTOINCREMENT``). This module only translates their answers into specs, so that a table
-created from a spec reads back as an equal spec.
+Every read of the schema goes through this module (the bookkeeping tables excepted, which
+:mod:`hedystia_models.migrate.history` owns). ``sqlite_master`` is read once per call of
+:func:`read_database`; sqlite-utils supplies the pragmas (``table_xinfo``, ``index_list``,
+``foreign_key_list``) and the parsers for what pragmas do not report (``CHECK`` and ``UNIQUE``
+constraints, ``AUTOINCREMENT``). A table created from a spec reads back as an equal spec.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import sqlite_utils
 from sqlite_utils.create_table_parser import (
@@ -21,14 +22,32 @@ from sqlite_utils.create_table_parser import (
 )
 
 from ...schema.quoting import fold_identifier, quote_identifier
-from ...schema.spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
+from ...schema.spec import (
+    CheckSpec,
+    ColumnSpec,
+    ForeignKeySpec,
+    IndexExpression,
+    IndexKey,
+    IndexSpec,
+    Reference,
+    TableSpec,
+)
+from ...schema.sqltext import SQL_TOKEN, index_terms, index_where
+from ...schema.state import DatabaseState, Dependent
 
 __all__ = [
     "INTERNAL_TABLES",
     "DatabaseState",
+    "Dependent",
+    "broken_dependents",
+    "find_index",
+    "find_table",
+    "foreign_keys_enforced",
+    "has_rows",
     "read_database",
     "read_table",
-    "rebuild_obstacles",
+    "referencing_tables",
+    "schema_version",
 ]
 
 #: Tables this library or SQLite keeps for itself; never part of a model diff.
@@ -36,35 +55,36 @@ INTERNAL_TABLES = frozenset({"__hedystia_migrations", "__hedystia_state"})
 
 
 @dataclass(frozen=True)
-class DatabaseState:
-    """What the differ needs to know about a live database.
+class _Master:
+    """One read of ``sqlite_master``: (type, name, tbl_name, sql) rows."""
 
-    ``tables`` maps table name to its spec; ``tables_with_rows`` names the tables holding at
-    least one row (which decides how a ``NOT NULL`` column without default can be added).
-    """
+    rows: list[tuple[str, str, str, str | None]]
 
-    tables: dict[str, TableSpec]
-    tables_with_rows: frozenset[str]
-    #: For tables a rebuild from their spec would change, what it would lose (see
-    #: :func:`rebuild_obstacles`); tables that rebuild cleanly are not listed.
-    rebuild_obstacles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    @classmethod
+    def read(cls, db: sqlite_utils.Database) -> _Master:
+        return cls(db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall())
+
+    def of(self, kind: str, table: str | None = None) -> list[tuple[str, str | None]]:
+        """(name, sql) of the entries of ``kind``, optionally only those on ``table``."""
+        folded = None if table is None else fold_identifier(table)
+        return [
+            (name, sql)
+            for type_, name, tbl, sql in self.rows
+            if type_ == kind and (folded is None or fold_identifier(tbl) == folded)
+        ]
 
 
 def _is_internal(name: str) -> bool:
     return name in INTERNAL_TABLES or name.startswith("sqlite_")
 
 
-def user_table_names(db: sqlite_utils.Database) -> list[str]:
-    """Names of ordinary tables, without SQLite's and this library's own, FTS shadow tables
-    and virtual tables."""
-    rows = db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name"
-    ).fetchall()
-    virtual = {
-        name for name, sql in rows if sql and sql.lstrip().upper().startswith("CREATE VIRTUAL")
-    }
+def _user_tables(db: sqlite_utils.Database, master: _Master) -> list[tuple[str, str]]:
+    """(name, CREATE TABLE) of ordinary tables, by name, without SQLite's and this library's
+    own, virtual tables and the shadow tables that store their data."""
+    rows = sorted((name, sql or "") for name, sql in master.of("table"))
+    virtual = {name for name, sql in rows if sql.lstrip().upper().startswith("CREATE VIRTUAL")}
     shadow = _shadow_tables(db, virtual)
-    return [name for name, _ in rows if not (_is_internal(name) or name in virtual | shadow)]
+    return [(n, s) for n, s in rows if not (_is_internal(n) or n in virtual or n in shadow)]
 
 
 #: Shadow-table suffixes of the virtual table modules SQLite ships (FTS3/4/5, R*Tree), for
@@ -97,55 +117,84 @@ def _shadow_tables(db: sqlite_utils.Database, virtual: set[str]) -> set[str]:
     return {f"{name}{suffix}" for name in virtual for suffix in _SHADOW_SUFFIXES}
 
 
-def read_database(db: sqlite_utils.Database) -> DatabaseState:
-    """Read every user table (see :func:`user_table_names`) and which of them hold rows."""
+def read_database(db: sqlite_utils.Database, only: Iterable[str] | None = None) -> DatabaseState:
+    """Read every user table (or only the tables named in ``only``), which of them hold rows,
+    what a rebuild of each would lose, and every view and trigger."""
+    master = _Master.read(db)
+    wanted = None if only is None else {fold_identifier(name) for name in only}
     tables: dict[str, TableSpec] = {}
     with_rows: set[str] = set()
     obstacles: dict[str, tuple[str, ...]] = {}
-    for name in user_table_names(db):
-        tables[name] = read_table(db, name)
-        if db.execute(f"SELECT EXISTS (SELECT 1 FROM {quote_identifier(name)})").fetchone()[0]:
+    for name, sql in _user_tables(db, master):
+        if wanted is not None and fold_identifier(name) not in wanted:
+            continue
+        spec, generated = _read_table(db, name, sql, master)
+        tables[name] = spec
+        if has_rows(db.conn, name):
             with_rows.add(name)
-        found = rebuild_obstacles(db, name)
+        found = rebuild_obstacles(sql, generated)
         if found:
             obstacles[name] = found
+    dependents = tuple(
+        Dependent(type_, name, tbl, sql)
+        for type_, name, tbl, sql in master.rows
+        if type_ in ("view", "trigger") and sql
+    )
     return DatabaseState(
-        tables=tables, tables_with_rows=frozenset(with_rows), rebuild_obstacles=obstacles
+        tables=tables,
+        tables_with_rows=frozenset(with_rows),
+        rebuild_obstacles=obstacles,
+        dependents=dependents,
     )
 
 
-def rebuild_obstacles(db: sqlite_utils.Database, name: str) -> tuple[str, ...]:
-    """What a rebuild of table ``name`` from its :class:`TableSpec` would lose: a spec has no
-    place for collations, ``STRICT``, ``WITHOUT ROWID`` or generated columns."""
-    row = db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-    ).fetchone()
-    words = {token.upper() for token in SQL_TOKEN.findall(row[0] if row and row[0] else "")}
+def rebuild_obstacles(create_sql: str, generated: bool) -> tuple[str, ...]:
+    """What a rebuild of a table from its :class:`TableSpec` would lose: a spec has no place
+    for collations, ``STRICT``, ``WITHOUT ROWID`` or generated columns."""
+    words = {token.upper() for token in SQL_TOKEN.findall(create_sql)}
     found = [word for word in ("COLLATE", "STRICT") if word in words]
     if "WITHOUT" in words and "ROWID" in words:
         found.append("WITHOUT ROWID")
-    if "AS" in words:  # a generated column is declared with AS (expression)
-        xinfo = db.execute(f"PRAGMA table_xinfo({quote_identifier(name)})").fetchall()
-        if any(column[6] for column in xinfo):
-            found.append("generated columns")
+    if generated:
+        found.append("generated columns")
     return tuple(found)
 
 
 def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
     """Read one table into a :class:`TableSpec`."""
+    master = _Master.read(db)
+    sql = next((s for n, s in master.of("table") if n == name), None) or ""
+    return _read_table(db, name, sql, master)[0]
+
+
+def _index_keys(columns: list[str | None], sql: str | None, where: str) -> tuple[IndexKey, ...]:
+    """An index's keys: column names as the pragma reports them, and for each expression key
+    (``None`` there) its text from the stored ``CREATE INDEX``."""
+    terms = index_terms(sql) if sql and None in columns else []
+    keys: list[IndexKey] = []
+    for position, column in enumerate(columns):
+        if column is not None:
+            keys.append(column)
+        elif len(terms) == len(columns):
+            keys.append(IndexExpression(terms[position]))
+        else:  # pragma: no cover - SQLite accepted a statement the tokenizer cannot split
+            keys.append(IndexExpression(f"<expression {position + 1} of {where}>"))
+    return tuple(keys)
+
+
+def _read_table(
+    db: sqlite_utils.Database, name: str, create_sql: str, master: _Master
+) -> tuple[TableSpec, bool]:
+    """The spec of table ``name``, and whether it has generated columns."""
     # sqlite_utils.db.Table directly: db.table() and Table.columns look the name up among all
     # tables and views first, which would make reading N tables cost O(N^2).
     table = sqlite_utils.db.Table(db, name)
-    create_sql = table.schema
     # table_xinfo, unlike table_info, also lists generated columns (hidden 2 and 3); they must
     # be seen, or a model declaring one would make sync try to add it again.
-    columns = [
-        sqlite_utils.db.Column(*row)
-        for *row, hidden in db.execute(f"PRAGMA table_xinfo({quote_identifier(name)})").fetchall()
-        if hidden != 1  # 1: a virtual table's hidden column
-    ]
-    pk_columns = sorted((c for c in columns if c.is_pk), key=lambda c: c.is_pk)
-    pk_names = [c.name for c in pk_columns]
+    xinfo = db.execute(f"PRAGMA table_xinfo({quote_identifier(name)})").fetchall()
+    columns = [sqlite_utils.db.Column(*row) for *row, hidden in xinfo if hidden != 1]
+    generated = any(hidden in (2, 3) for *_, hidden in xinfo)
+    pk_names = [c.name for c in sorted((c for c in columns if c.is_pk), key=lambda c: c.is_pk)]
     # sqlite-utils' CREATE TABLE parsers are the slow part of introspection; a constraint
     # whose keyword does not occur in the statement cannot be there, so skip its parser.
     upper = create_sql.upper()
@@ -165,29 +214,32 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
         else:
             unique_together.append(names)
 
+    stored = dict(master.of("index", name))
     indexes: list[IndexSpec] = []
+    unique_indexes: list[IndexSpec] = []
     for index in table.indexes:
+        if index.origin != "c":
+            continue  # implicit indexes of PRIMARY KEY / UNIQUE constraints
+        sql = stored.get(index.name)
+        found = IndexSpec(
+            name=index.name,
+            columns=_index_keys(list(index.columns), sql, f"index {index.name}"),
+            unique=bool(index.unique),
+            where=index_where(sql) if index.partial and sql else None,
+            sql=sql,
+        )
         if (
-            index.origin == "c"
-            and index.unique
-            and len(index.columns) == 1
-            and index.columns[0] is not None  # None: an expression, such as lower(email)
-            and not index.partial
+            found.unique
+            and len(found.columns) == 1
+            and not found.has_expressions
+            and not found.where
         ):
             # A single-column unique index is how a UNIQUE column is added to an existing
             # table; it reads back as the column's `unique` flag.
-            unique_columns.add(fold_identifier(index.columns[0]))
+            unique_columns.add(fold_identifier(found.column_names[0]))
+            unique_indexes.append(found)
             continue
-        if index.origin != "c":
-            continue  # implicit indexes of PRIMARY KEY / UNIQUE constraints
-        indexes.append(
-            IndexSpec(
-                name=index.name,
-                columns=tuple(index.columns),
-                unique=bool(index.unique),
-                where=index_where(db, index.name) if index.partial else None,
-            )
-        )
+        indexes.append(found)
 
     references: dict[str, Reference] = {}
     compound: list[ForeignKeySpec] = []
@@ -238,15 +290,8 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
                 references=references.get(folded),
             )
         )
-    triggers = tuple(
-        sql
-        for (sql,) in db.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
-            "AND sql IS NOT NULL ORDER BY name",
-            (name,),
-        ).fetchall()
-    )
-    return TableSpec(
+    triggers = tuple(sql for _, sql in sorted(master.of("trigger", name)) if sql)
+    spec = TableSpec(
         name=name,
         columns=tuple(specs),
         indexes=tuple(sorted(indexes, key=lambda i: i.name)),
@@ -254,26 +299,92 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
         foreign_keys=tuple(compound),
         unique_together=tuple(unique_together),
         triggers=triggers,
+        unique_indexes=tuple(unique_indexes),
+        sql=create_sql or None,
     )
+    return spec, generated
 
 
-#: Quoted names, strings and comments (opaque), words, then any other single character.
-SQL_TOKEN = re.compile(
-    r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|--[^\n]*|/\*.*?\*/|\w+|.""",
-    re.S,
-)
+# -- single facts -----------------------------------------------------------------------------
 
 
-def index_where(db: sqlite_utils.Database, index: str) -> str | None:
-    """The ``WHERE`` condition of a partial index (``None`` for a full index)."""
-    row = db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (index,)
+def find_table(conn: sqlite3.Connection, name: str) -> str | None:
+    """The stored name of table ``name`` (matched case-insensitively, as SQLite matches
+    names), or ``None`` when there is no such table."""
+    row = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
+        (name,),
     ).fetchone()
-    if not row or not row[0]:
-        return None
-    sql: str = row[0]
-    # The first WHERE keyword outside quoted names and strings starts the condition.
-    for token in SQL_TOKEN.finditer(sql):
-        if token.group().upper() == "WHERE":
-            return sql[token.end() :].strip()
-    return None
+    return None if row is None else str(row[0])
+
+
+def find_index(conn: sqlite3.Connection, name: str) -> tuple[str, str] | None:
+    """(stored name, table) of the index ``name``, or ``None`` when there is none."""
+    row = conn.execute(
+        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name = ? COLLATE NOCASE",
+        (name,),
+    ).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+def has_rows(conn: sqlite3.Connection, table: str) -> bool:
+    """True when ``table`` holds at least one row."""
+    row = conn.execute(f"SELECT EXISTS (SELECT 1 FROM {quote_identifier(table)})").fetchone()
+    return bool(row[0])
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """SQLite's ``schema_version``: it changes whenever any schema object changes."""
+    return int(conn.execute("PRAGMA schema_version").fetchone()[0])
+
+
+def foreign_keys_enforced(conn: sqlite3.Connection) -> bool:
+    """True when the connection enforces foreign keys (``PRAGMA foreign_keys``)."""
+    return bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+
+
+def referencing_tables(conn: sqlite3.Connection, table: str) -> list[str]:
+    """Names of the tables whose foreign keys reference ``table``."""
+    return [
+        name
+        for (name,) in conn.execute(
+            "SELECT DISTINCT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) "
+            "AS f WHERE m.type = 'table' AND f.\"table\" = ? COLLATE NOCASE ORDER BY m.name",
+            (table,),
+        ).fetchall()
+    ]
+
+
+def _probe(conn: sqlite3.Connection, dependent: Dependent) -> str:
+    """A statement that compiles ``dependent``: ``SELECT *`` from a view; for a trigger, a
+    statement that fires it, which is when SQLite resolves the names in its body."""
+    q = quote_identifier(dependent.table)
+    if dependent.kind == "view":
+        return f"SELECT * FROM {quote_identifier(dependent.name)}"
+    words = [t.upper() for t in SQL_TOKEN.findall(dependent.sql)]
+    event = next((w for w in words if w in ("INSERT", "UPDATE", "DELETE")), "")
+    if event == "INSERT":
+        return f"INSERT INTO {q} DEFAULT VALUES"
+    if event == "DELETE":
+        return f"DELETE FROM {q}"
+    columns = [row[1] for row in conn.execute(f"PRAGMA table_info({q})")]
+    sets = ", ".join(f"{quote_identifier(c)} = {quote_identifier(c)}" for c in columns)
+    return f"UPDATE {q} SET {sets}"
+
+
+def broken_dependents(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """Views and triggers that do not compile, with SQLite's error, keyed by (kind, name).
+    Each is compiled with ``EXPLAIN`` (see :func:`_probe`), never run."""
+    rows = conn.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master "
+        "WHERE type IN ('view', 'trigger') AND sql IS NOT NULL"
+    ).fetchall()
+    broken: dict[tuple[str, str], str] = {}
+    for kind, name, table, sql in rows:
+        try:
+            # Preparing the statement is what resolves the names; its rows are not read (some
+            # SQLite builds crash listing the program of a statement that fires a trigger).
+            conn.execute(f"EXPLAIN {_probe(conn, Dependent(kind, name, table, sql))}").close()
+        except sqlite3.Error as exc:
+            broken[(kind, name)] = str(exc)
+    return broken

@@ -1,0 +1,151 @@
+"""Reading SQL text as tokens: the few questions schema code asks of stored SQL.
+
+SQLite keeps every ``CREATE`` statement as written. A few facts that no pragma reports have to
+be read from that text: the expression of an index key, the ``WHERE`` of a partial index,
+whether an expression mentions a column. These helpers answer them on tokens (quoted names,
+strings and comments are single opaque tokens), never by searching raw text, so a column named
+in a string literal or a comment is never mistaken for a use of it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .quoting import fold_identifier, quote_identifier
+
+__all__ = [
+    "SQL_TOKEN",
+    "index_terms",
+    "index_where",
+    "mentions",
+    "rename_identifier",
+    "same_statement",
+    "unquote",
+]
+
+#: Quoted names, strings and comments (opaque), words, then any other single character.
+SQL_TOKEN = re.compile(
+    r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|--[^\n]*|/\*.*?\*/|\w+|.""",
+    re.S,
+)
+
+
+def unquote(token: str) -> str:
+    """The identifier a name token stands for: ``"a""b"`` -> ``a"b``, ``[x]`` -> ``x``.
+
+    >>> unquote('"order"'), unquote("[my col]"), unquote("plain")
+    ('order', 'my col', 'plain')
+    """
+    if len(token) >= 2 and token[0] in '"`' and token[-1] == token[0]:
+        return token[1:-1].replace(token[0] * 2, token[0])
+    if len(token) >= 2 and token[0] == "[" and token[-1] == "]":
+        return token[1:-1]
+    return token
+
+
+def _is_name(token: str) -> bool:
+    return bool(token) and (token[0] in '"`[' or token[0].isalpha() or token[0] == "_")
+
+
+def mentions(sql: str, column: str) -> bool:
+    """True when ``sql`` uses the identifier ``column`` (compared as SQLite compares names).
+
+    >>> mentions("lower(email) = 'email'", "EMAIL"), mentions("'email' -- email", "email")
+    (True, False)
+    """
+    folded = fold_identifier(column)
+    return any(
+        _is_name(token) and fold_identifier(unquote(token)) == folded
+        for token in SQL_TOKEN.findall(sql)
+    )
+
+
+def rename_identifier(sql: str, old: str, new: str) -> str:
+    """``sql`` with every use of the identifier ``old`` replaced by ``new`` (quoted).
+
+    >>> rename_identifier("lower(email) > 'email'", "email", "mail")
+    'lower("mail") > \\'email\\''
+    """
+    folded = fold_identifier(old)
+    return "".join(
+        quote_identifier(new)
+        if _is_name(token) and fold_identifier(unquote(token)) == folded
+        else token
+        for token in SQL_TOKEN.findall(sql)
+    )
+
+
+def _words(sql: str) -> list[str]:
+    return [
+        fold_identifier(unquote(token)) if _is_name(token) else token.upper()
+        for token in SQL_TOKEN.findall(sql)
+        if token.strip() and not token.startswith(("--", "/*"))
+    ]
+
+
+def same_statement(a: str, b: str) -> bool:
+    """True when two statements are the same but for spacing, comments, the case of keywords
+    and names, and how names are quoted.
+
+    >>> same_statement('CREATE INDEX "i" ON "t" ("a")', "create index i on T (a)")
+    True
+    >>> same_statement("CREATE INDEX i ON t (a DESC)", "CREATE INDEX i ON t (a)")
+    False
+    """
+    return _words(a) == _words(b)
+
+
+def _after_on_table(tokens: list[str]) -> int:
+    """Index of the token after ``ON <table>`` in a ``CREATE INDEX`` (0 when not found)."""
+    upper = [t.upper() for t in tokens]
+    return upper.index("ON") + 1 if "ON" in upper else 0
+
+
+def index_terms(sql: str) -> list[str]:
+    """The key terms of a ``CREATE INDEX`` statement, as written, without a trailing
+    ``COLLATE``/``ASC``/``DESC``.
+
+    >>> index_terms('CREATE INDEX i ON t (lower(email) DESC, "name" COLLATE NOCASE)')
+    ['lower(email)', '"name"']
+    """
+    tokens = SQL_TOKEN.findall(sql)
+    position = _after_on_table(tokens)
+    while position < len(tokens) and tokens[position] != "(":
+        position += 1
+    terms: list[list[str]] = [[]]
+    depth = 0
+    for token in tokens[position + 1 :]:
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        elif token == "," and depth == 0:
+            terms.append([])
+            continue
+        terms[-1].append(token)
+    return [_strip_order(term) for term in terms if "".join(term).strip()]
+
+
+def _strip_order(term: list[str]) -> str:
+    """A key term's text without a trailing ``ASC``/``DESC`` and ``COLLATE <name>``."""
+    words = [i for i, token in enumerate(term) if token.strip()]
+    end = len(words)
+    if end and term[words[end - 1]].upper() in ("ASC", "DESC"):
+        end -= 1
+    if end >= 2 and term[words[end - 2]].upper() == "COLLATE":
+        end -= 2
+    return "".join(term[: words[end - 1] + 1]).strip() if end else ""
+
+
+def index_where(sql: str) -> str | None:
+    """The ``WHERE`` condition of a partial index's ``CREATE INDEX`` (``None`` for a full one).
+
+    >>> index_where("CREATE INDEX i ON t (a) WHERE a IS NOT NULL")
+    'a IS NOT NULL'
+    """
+    for token in SQL_TOKEN.finditer(sql):
+        if token.group().upper() == "WHERE":
+            return sql[token.end() :].strip() or None
+    return None
