@@ -61,8 +61,8 @@ def _missing(op: Operation) -> OperationError:
 class SQLiteExecutor:
     """Compiles operations to SQLite statements and runs them on ``db``'s connection.
 
-    ``conn`` is the connection statements run on; a test may replace it (with one that
-    records what it is given, say). Reads of the schema go through ``db`` and
+    ``conn`` is the connection the statements of operations run on; a test may replace it
+    (with one that records what it is given, say). Reads of the schema go through ``db`` and
     :mod:`.introspect`.
     """
 
@@ -230,7 +230,7 @@ class SQLiteExecutor:
     def _broken_schema(self, state: DatabaseState) -> bool:
         """True when a view or trigger of the database does not compile: SQLite checks the
         whole schema after ``DROP COLUMN`` and ``RENAME COLUMN`` and refuses them then."""
-        return bool(state.dependents) and bool(introspect.broken_dependents(self.conn))
+        return bool(state.dependents) and bool(introspect.broken_dependents(self.db.conn))
 
     # -- running ------------------------------------------------------------------------------
 
@@ -248,11 +248,11 @@ class SQLiteExecutor:
             self._run(compiled.statements)
             return
         self._refuse_enforced_foreign_keys(table)
-        before = introspect.broken_dependents(self.conn)
+        before = introspect.broken_dependents(self.db.conn)
         self._run(compiled.statements)
         broken = {
             key: error
-            for key, error in introspect.broken_dependents(self.conn).items()
+            for key, error in introspect.broken_dependents(self.db.conn).items()
             if before.get(key) != error
         }
         if broken:
@@ -275,10 +275,11 @@ class SQLiteExecutor:
         switch off inside an open transaction (a migration run in ``db.transaction()``, or one
         with ``transactional=False``), that drop deletes every row as far as the referencing
         tables can tell, firing their ``ON DELETE`` actions; refuse rather than lose them."""
-        if not introspect.foreign_keys_enforced(self.conn):
+        conn = self.db.conn
+        if not introspect.foreign_keys_enforced(conn):
             return
-        referencing = introspect.referencing_tables(self.conn, table)
-        if referencing and introspect.has_rows(self.conn, table):
+        referencing = introspect.referencing_tables(conn, table)
+        if referencing and introspect.has_rows(conn, table):
             raise OperationError(
                 f"this change needs a rebuild of table {table!r}, which "
                 f"{', '.join(referencing)} references; a rebuild needs foreign-key "
