@@ -100,8 +100,20 @@ class SchemaContext:
                 ) from exc
             raise self._error(str(exc)) from exc
 
+    def _name(self, value: object, what: str) -> str:
+        """``value`` as a table, column or index name (a non-empty string), or an error."""
+        if not isinstance(value, str) or not value or "\x00" in value:
+            raise self._error(f"{what} must be a non-empty name (got {value!r})")
+        return value
+
+    def _column(self, name: str, column: Any, where: str) -> ColumnSpec:
+        try:
+            return to_column_spec(self._name(name, "a column name"), column, where=where)
+        except HedystiaError as exc:  # the message names the call (``where``) already
+            raise self._error(str(exc).removeprefix(f"migration {self._migration!r}: ")) from exc
+
     def _table(self, name: str) -> TableSpec:
-        stored = introspect.find_table(self._db.conn, name)
+        stored = introspect.find_table(self._db.conn, self._name(name, "a table name"))
         if stored is None:
             raise self._error(f"table {name!r} does not exist")
         return introspect.read_table(self._db, stored)
@@ -115,7 +127,10 @@ class SchemaContext:
         history can adopt a table that ``sync`` created earlier; different columns are an error
         that lists the differences.
         """
-        spec = table if isinstance(table, TableSpec) else table_info(table).spec
+        try:
+            spec = table if isinstance(table, TableSpec) else table_info(table).spec
+        except HedystiaError as exc:
+            raise self._error(f"create_table: {exc}") from exc
         if introspect.find_table(self._db.conn, spec.name) is None:
             self._apply(CreateTable(spec.name, spec=spec))
             return
@@ -158,7 +173,7 @@ class SchemaContext:
         :meth:`alter_column`; without it such a column is an error.
         """
         where = f"add_column({table!r}, {name!r})"
-        spec = to_column_spec(name, column, where=f"migration {self._migration!r}: {where}")
+        spec = self._column(name, column, where)
         current = self._table(table)
         if current.has_column(spec.name):
             raise self._error(f"table {table!r} already has column {name!r}")
@@ -188,12 +203,12 @@ class SchemaContext:
         that break the new definition (a ``NULL`` in a column becoming ``NOT NULL``, say) make
         the migration fail, and nothing changes. The column keeps its name (use
         :meth:`rename_column` for that) and its place in the primary key."""
-        where = f"migration {self._migration!r}: alter_column({table!r}, {name!r})"
+        where = f"alter_column({table!r}, {name!r})"
         current = self._table(table)
         if not current.has_column(name):
             raise self._error(f"table {table!r} has no column {name!r}")
         old = current.column(name)
-        spec = to_column_spec(old.name, column, where=where)
+        spec = self._column(old.name, column, where)
         changes = tuple(column_changes(spec, old))
         self._apply(AlterColumn(current.name, desired=spec, actual=old, changes=changes))
 
@@ -210,8 +225,9 @@ class SchemaContext:
         indexes, triggers, views and foreign keys), else a table rebuild. Indexes named by the
         default convention (``<table>_<column>_index``) are renamed with it."""
         current = self._table(table)
-        if not current.has_column(old):
+        if not current.has_column(self._name(old, "the column to rename")):
             raise self._error(f"table {table!r} has no column {old!r}")
+        new = self._name(new, "the new column name")
         self._apply(RenameColumn(current.name, old=current.column(old).name, new=new))
 
     # -- indexes ------------------------------------------------------------------------------
@@ -225,7 +241,13 @@ class SchemaContext:
     ) -> str:
         """Create an index; ``name`` defaults to ``<table>_<col>_<col>_index``. Returns the
         index name."""
-        cols = (columns,) if isinstance(columns, str) else tuple(columns)
+        if isinstance(columns, str):
+            columns = (columns,)
+        if not isinstance(columns, Sequence) or not columns:
+            raise self._error(f"add_index({table!r}): columns must be a name or a list of names")
+        cols = tuple(self._name(c, "an index column") for c in columns)
+        if name is not None:
+            self._name(name, "an index name")
         current = self._table(table)
         missing = [c for c in cols if not current.has_column(c)]
         if missing:
@@ -236,7 +258,7 @@ class SchemaContext:
 
     def drop_index(self, table: str, name: str) -> None:
         """Drop an index of ``table``."""
-        found = introspect.find_index(self._db.conn, name)
+        found = introspect.find_index(self._db.conn, self._name(name, "an index name"))
         stored = introspect.find_table(self._db.conn, table)
         if found is None or stored is None or found[1] != stored:
             raise self._error(f"table {table!r} has no index {name!r}")
