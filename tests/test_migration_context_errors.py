@@ -41,7 +41,10 @@ Step = Callable[[Any], None]
 def test_bad_arguments_are_named_migration_errors(step: Step, message: str) -> None:
     db = database(schemas=[], connection=":memory:", migrations=[migration("m", up=step)])
     db.raw("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)")
-    user_schema = "SELECT sql FROM sqlite_master WHERE name NOT LIKE '__hedystia%' ORDER BY name"
+    user_schema = (
+        "SELECT sql FROM sqlite_master "
+        "WHERE tbl_name NOT IN ('__hedystia_migrations', '__hedystia_state') ORDER BY name"
+    )
     before = db.raw(user_schema)
     with pytest.raises(MigrationError, match=message) as caught:
         db.migrate_up()
