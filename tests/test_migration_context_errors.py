@@ -43,7 +43,8 @@ def test_bad_arguments_are_named_migration_errors(step: Step, message: str) -> N
     db.raw("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)")
     user_schema = (
         "SELECT sql FROM sqlite_master "
-        "WHERE tbl_name NOT IN ('__hedystia_migrations', '__hedystia_state') ORDER BY name"
+        "WHERE tbl_name NOT IN ('__hedystia_migrations', '__hedystia_state', 'sqlite_sequence') "
+        "ORDER BY name"
     )
     before = db.raw(user_schema)
     with pytest.raises(MigrationError, match=message) as caught:
