@@ -14,8 +14,13 @@ import pydantic
 import pytest
 from typing_extensions import assert_type
 
-from hedystia_models import Database, Field, Repository, Table, database
-from hedystia_models.errors import QueryError, RowError
+from hedystia_models import Database, Field, HedystiaError, Repository, Table, database
+from hedystia_models.errors import (
+    QueryError,
+    RowError,
+    UnknownTableAttributeError,
+    UnknownTableError,
+)
 
 
 class Status(enum.Enum):
@@ -97,9 +102,13 @@ def test_unknown_names_are_errors_listing_the_known_ones(db: Database) -> None:
     assert str(missing.value) == (
         "no table or schema named 'userz' (known: memberships, posts, users)"
     )
+    assert isinstance(missing.value, UnknownTableAttributeError)
+    assert missing.value.name == "userz" and missing.value.obj is db
+    assert not hasattr(db, "userz") and getattr(db, "userz", None) is None
     with pytest.raises(KeyError) as caught:
         db["userz"]
     assert "memberships, posts, users" in str(caught.value)
+    assert isinstance(caught.value, UnknownTableError)
     with pytest.raises(AttributeError):
         db._private  # noqa: B018
 
@@ -108,6 +117,30 @@ def test_unknown_names_are_errors_listing_the_known_ones(db: Database) -> None:
 
     with pytest.raises(KeyError, match="'Stranger' is not one of this database's models"):
         db.table(Stranger)
+
+
+def test_unknown_tables_are_hedystia_errors_and_key_errors(db: Database) -> None:
+    """One class to catch for all three forms; still a KeyError (and an AttributeError for
+    ``db.name``) for code written against the built-in errors."""
+    not_a_model: Any = int
+    for call in (lambda: db["nope"], lambda: db.nope, lambda: db.table(not_a_model)):
+        with pytest.raises(UnknownTableError) as caught:
+            call()
+        assert isinstance(caught.value, HedystiaError) and isinstance(caught.value, KeyError)
+        assert str(caught.value) == caught.value.args[0]  # not quoted like a missing key
+    with pytest.raises(UnknownTableError) as caught:
+        db.table("users")  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "'users' is not one of this database's models (User, Post, Membership); "
+        "use db['users'] for a table name"
+    )
+    with pytest.raises(UnknownTableError, match=r"use db\.table\(Model\) for a model class"):
+        db[User]  # type: ignore[index]
+    for name in (5, None, ["users"]):
+        with pytest.raises(UnknownTableError, match="no table or schema named"):
+            db[name]  # type: ignore[index]
+        with pytest.raises(UnknownTableError, match="is not one of this database's models"):
+            db.table(name)  # type: ignore[arg-type]
 
 
 def test_a_table_named_like_a_database_attribute_is_reached_by_key(db_path: Path) -> None:
@@ -698,3 +731,112 @@ def test_unknown_keys_in_row_dicts_are_rejected_unless_the_model_sets_extra() ->
     assert people.insert({"name": "Cy", "nickname": "c"}).nick == "c"  # aliases are fields too
     # A model that states its own policy keeps it.
     assert db.table(Loose).insert({"name": "Di", "whatever": 1}).name == "Di"
+
+
+# -- arguments a call cannot use ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (None, r"table 'users': insert_many takes an iterable of rows \(got NoneType\)$"),
+        (5, r"insert_many takes an iterable of rows \(got int\)$"),
+        ("Ann", r"insert_many takes an iterable of rows \(got str\)$"),
+        ({"name": "Ann"}, r"\(got dict\); use insert\(\) for one row"),
+        (User(name="Ann"), r"\(got User\); use insert\(\) for one row"),
+    ],
+)
+def test_insert_many_needs_an_iterable_of_rows(
+    people: Repository[User], rows: Any, message: str
+) -> None:
+    with pytest.raises(RowError, match=message) as caught:
+        people.insert_many(rows)
+    assert caught.value.problems[0][:2] == (None, None)
+    assert people.count() == 3
+
+
+@pytest.mark.parametrize("data", [None, [("age", 1)], "age=1", 5])
+def test_update_data_must_be_a_dict(people: Repository[User], data: Any) -> None:
+    with pytest.raises(QueryError, match=r"table 'users': the values to set must be a dict"):
+        people.update(where={}, data=data)
+    with pytest.raises(QueryError, match=r"table 'users': the values to set must be a dict"):
+        people.upsert(where={"name": "Ann"}, create={"name": "Ann"}, update=data)
+    assert people.count(where={"age": 1}) == 0
+
+
+def test_update_data_keys_must_name_fields(people: Repository[User]) -> None:
+    keys: list[Any] = [1, None, ("age",)]
+    for key in keys:
+        with pytest.raises(QueryError, match=r"table 'users' has no field or column") as caught:
+            people.update(where={}, data={key: 1})
+        assert repr(key) in str(caught.value)
+
+
+def test_get_with_keys_of_the_wrong_type(db: Database, people: Repository[User]) -> None:
+    for pk in ("one", [1], object()):
+        with pytest.raises(QueryError, match=r"table 'users': 'eq' on 'id' got .*field's type"):
+            people.get(pk)
+    # A dict is a key value, never operators: {"gte": 1} does not find the first row.
+    with pytest.raises(QueryError, match=r"'eq' on 'id' got \{'gte': 1\}"):
+        people.get({"gte": 1})
+    with pytest.raises(QueryError, match=r"table 'memberships': primary key has 2 column\(s\)"):
+        db.memberships.get([1, "a"])
+    assert people.get(None) is None and people.get(True) == people.get(1)
+
+
+def test_values_a_codec_cannot_store_are_row_errors(db_path: Path) -> None:
+    class Doc(Table, table="docs"):
+        id: int | None = Field(default=None, primary_key=True)
+        title: str = ""
+        body: dict[str, Any] = {}
+
+    with database(schemas=[Doc], connection=db_path, sync_schemas=True) as db:
+        docs = db.table(Doc)
+        with pytest.raises(RowError) as caught:
+            docs.insert_many([{"body": {"ok": 1}}, {"body": {"x": object()}}])
+        ((index, field, message),) = caught.value.problems
+        assert (index, field) == (1, "body") and message.startswith("cannot be stored: ")
+        assert str(caught.value).startswith("table 'docs': 1 invalid value(s), nothing was")
+        with pytest.raises(RowError, match=r"row, field 'body': cannot be stored"):
+            docs.insert({"body": {"x": object()}})
+        docs.insert({"title": "a"})
+        with pytest.raises(RowError, match=r"row, field 'body': cannot be stored"):
+            docs.update(where={}, data={"body": {"x": object()}})
+        # Text sqlite3 cannot send to SQLite (a lone surrogate is not UTF-8).
+        surrogate = "bad \ud800"
+        lone = "text with a lone surrogate, which is not valid UTF-8"
+        with pytest.raises(RowError) as caught:
+            docs.insert_many([{"title": "fine"}, {"title": surrogate}])
+        assert caught.value.problems == [(1, "title", lone)]
+        with pytest.raises(RowError) as caught:
+            docs.insert({"title": surrogate})
+        assert caught.value.problems == [(None, "title", lone)]
+        with pytest.raises(RowError) as caught:
+            docs.update(where={}, data={"title": surrogate})
+        assert caught.value.problems == [(None, "title", lone)]
+        assert [(d.title, d.body) for d in docs.find()] == [("a", {})]
+
+
+def test_stored_values_the_model_cannot_read_are_row_errors(db: Database) -> None:
+    """Rows written behind the model's back (raw SQL, an older model) that it cannot read."""
+    users = db.table(User)
+    users.insert_many([{"name": "Ann"}, {"name": "Bob"}])
+    db.raw("PRAGMA ignore_check_constraints = ON")
+    db.raw("UPDATE users SET status = 'archived' WHERE name = 'Bob'")
+    with pytest.raises(RowError) as caught:
+        users.find(order_by="id")
+    assert caught.value.problems == [(1, "status", "'archived' is not a valid Status")]
+    assert str(caught.value) == (
+        "table 'users': 1 stored value(s) cannot be read:\n"
+        "  row 1, field 'status': 'archived' is not a valid Status"
+    )
+    db.raw("UPDATE users SET status = 'active', age = -1, name = 'far too long' WHERE id = 2")
+    with pytest.raises(RowError) as caught:
+        users.get(2)
+    assert [(i, f) for i, f, _ in caught.value.problems] == [(0, "name"), (0, "age")]
+    assert str(caught.value).startswith("table 'users': 2 stored value(s) rejected by User:")
+    # Read back by a write: the write is undone.
+    with pytest.raises(RowError, match="field 'age'"):
+        users.update(where={"id": 2}, data={"level": 2})
+    assert users.find(where={"name": "Ann"}) == [User(id=1, name="Ann")]
+    assert db.raw("SELECT level FROM users WHERE id = 2") == [{"level": 1}]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import gc
+import weakref
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -13,7 +15,8 @@ import pytest
 from hedystia_models import Database, Field, Table, database
 from hedystia_models.errors import QueryError
 from hedystia_models.model.table import table_info
-from hedystia_models.rows.repository import OPERATORS, Repository, compile_where
+from hedystia_models.rows.repository import Repository
+from hedystia_models.rows.where import OPERATORS, compile_where
 
 
 class Status(enum.Enum):
@@ -366,3 +369,118 @@ def test_scalar_where_values_of_the_wrong_kind_are_validated(users: Repository[U
     for where in ({"age": "thirty"}, {"name": 5}, {"vip": "maybe"}, {"age": {"in": [30, "x"]}}):
         with pytest.raises(QueryError, match="users"):
             users.find(where=where)
+
+
+def test_the_compiler_is_still_importable_from_the_repository_module() -> None:
+    from hedystia_models.rows import repository
+
+    assert repository.compile_where is compile_where and repository.OPERATORS is OPERATORS
+
+
+# -- arguments that cannot be compiled ------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", [[], "", 0, "name", [("name", "Ann")], 5])
+def test_a_where_that_is_not_a_dict_is_an_error_even_when_empty(
+    users: Repository[User], where: Any
+) -> None:
+    with pytest.raises(QueryError, match=r"^table 'users': where must be a dict \(got "):
+        users.find(where=where)
+    with pytest.raises(QueryError, match="where must be a dict"):
+        users.delete(where=where)
+    assert users.count() == 5
+
+
+def test_where_keys_must_be_names(users: Repository[User]) -> None:
+    keys: list[Any] = [1, None, ("name",)]
+    for key in keys:
+        with pytest.raises(QueryError, match=r"table 'users' has no field or column") as caught:
+            users.find(where={key: "Ann"})
+        assert repr(key) in str(caught.value)
+    with pytest.raises(QueryError, match=r"unknown operator 1 on 'age'"):
+        users.find(where={"age": {1: 2}})
+
+
+def test_and_or_items_must_be_dicts(users: Repository[User]) -> None:
+    for items in ([None], [{"name": "Ann"}, 5], [[("name", "Ann")]]):
+        with pytest.raises(QueryError, match=r"table 'users': 'or' takes a list of where dicts"):
+            users.find(where={"or": items})
+    assert names(users, {"or": [{}]}) == names(users)  # an empty dict still matches all
+
+
+def test_like_takes_a_pattern_string(users: Repository[User]) -> None:
+    for pattern in (5, None, ["A%"], object()):
+        with pytest.raises(QueryError, match=r"table 'users': 'like' on 'name' takes a pattern"):
+            users.find(where={"name": {"like": pattern}})
+
+
+def test_in_does_not_take_a_dict(users: Repository[User]) -> None:
+    with pytest.raises(QueryError, match=r"table 'users': 'in' on 'name' takes a list"):
+        users.find(where={"name": {"in": {"Ann": 1}}})
+    assert names(users, {"name": {"in": {"Ann", "Cy"}}}) == ["Ann", "Cy"]  # a set is fine
+
+
+def test_values_sqlite_cannot_bind_are_query_errors(users: Repository[User]) -> None:
+    with pytest.raises(QueryError, match=r"'eq' on 'name' got '\\ud800': text with a lone"):
+        users.find(where={"name": "\ud800"})
+    with pytest.raises(QueryError, match=r"'like' on 'nick' takes a pattern string"):
+        users.find(where={"nick": {"like": "\ud800%"}})
+    # Validated first (a string for an int field), then checked like any other value.
+    with pytest.raises(QueryError, match=r"'gt' on 'age' got '100000000000000000000': integer"):
+        users.find(where={"age": {"gt": str(10**20)}})
+    with pytest.raises(QueryError, match=r"'in' on 'wait' got .*64-bit INTEGER range"):
+        users.find(where={"wait": {"in": [timedelta(days=110_000_000)]}})
+
+
+@pytest.mark.parametrize(
+    "order_by", [5, [5], ["name", None], b"name", {"name": "desc"}, [["name"]]]
+)
+def test_order_by_takes_names(users: Repository[User], order_by: Any) -> None:
+    with pytest.raises(QueryError, match=r"^table 'users': order_by takes a field name or a list"):
+        users.find(order_by=order_by)
+
+
+def test_order_by_takes_any_iterable_of_names(users: Repository[User]) -> None:
+    assert names(users, order_by=(n for n in ["-status", "name"])) == names(
+        users, order_by=["-status", "name"]
+    )
+
+
+@pytest.mark.parametrize("value", ["x", "2", 1.5, True, -1, 2**63, [1]])
+@pytest.mark.parametrize("argument", ["limit", "offset"])
+def test_limit_and_offset_take_integers_from_zero(
+    users: Repository[User], argument: str, value: Any
+) -> None:
+    with pytest.raises(QueryError) as caught:
+        users.find(**{argument: value})
+    assert str(caught.value) == (
+        f"table 'users': {argument} must be an integer from 0 up, or None (got {value!r})"
+    )
+
+
+def test_limit_and_offset_bounds(users: Repository[User]) -> None:
+    assert names(users, limit=2**63 - 1, offset=4) == ["ann"]
+    assert names(users, limit=None, offset=None) == names(users)
+    assert names(users, limit=0, offset=0) == []
+
+
+def test_models_are_not_kept_alive_by_a_cache() -> None:
+    """Type adapters for where values and update data are kept by the table's repository,
+    not by a module-level cache keyed by model classes."""
+
+    def use_a_temporary_model() -> weakref.ref[type[Table]]:
+        class Temporary(Table, table="temporary"):
+            id: int | None = Field(default=None, primary_key=True)
+            at: datetime | None = None
+
+        with database(schemas=[Temporary], connection=":memory:", sync_schemas=True) as db:
+            repo = db.table(Temporary)
+            repo.insert({"at": "2026-01-01T00:00:00"})
+            assert repo.count(where={"at": {"lt": "2027-01-01T00:00:00"}}) == 1
+            assert len(repo.update(where={}, data={"at": "2026-02-01T00:00:00"})) == 1
+            compile_where(table_info(Temporary), {"at": {"gt": "2026-01-01T00:00:00"}})
+        return weakref.ref(Temporary)
+
+    gone = use_a_temporary_model()
+    gc.collect()
+    assert gone() is None

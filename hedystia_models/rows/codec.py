@@ -1,0 +1,375 @@
+"""The row codec: one table's rows between the caller, the model and SQLite.
+
+A :class:`RowCodec` is built once per table, from its :class:`~hedystia_models.model.table.
+TableInfo`, and holds what every row of that table needs:
+
+* on the way in, validation of the rows to write by the model (unknown keys refused) and of
+  ``update`` values by the field types, then each column's encoder (from the field's
+  :class:`~hedystia_models.model.typemap.Storage`), applied column by column;
+* on the way out, each column's decoder, then validation by the model into instances;
+* the key under which ``model_validate`` takes each field, and the field type adapters
+  (built on first use and kept with the table, not in a module-level cache that would keep
+  every model class alive).
+
+Two rules live here and nowhere else:
+
+* ``None`` is SQL ``NULL`` both ways and never reaches a codec (:func:`convert`);
+* sqlite3 binds only integers within SQLite's signed 64-bit ``INTEGER`` and text that is
+  valid UTF-8 (:func:`unbindable`).
+
+Problems are reported as one :class:`~hedystia_models.errors.RowError` listing ``(row,
+field, message)`` triples (:func:`row_error`): rows the model rejects, values that cannot be
+stored, stored values that cannot be read back.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Annotated, Any, Generic, TypeVar, cast
+
+import pydantic
+
+from ..errors import QueryError, RowError
+from ..model.table import FieldMapping, Table, TableInfo
+from ..model.typemap import Codec, identity
+
+__all__ = [
+    "CODEC_ERRORS",
+    "INT64_MAX",
+    "INT64_MIN",
+    "Problem",
+    "RowCodec",
+    "convert",
+    "problems_from",
+    "row_error",
+    "unbindable",
+]
+
+M = TypeVar("M", bound=Table)
+
+#: SQLite's INTEGER is a signed 64-bit integer.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+#: What a codec raises for a value it cannot convert.
+CODEC_ERRORS = (TypeError, ValueError, AttributeError, ArithmeticError)
+
+#: ``(row_index, field, message)``: ``row_index`` is ``None`` for a single-row call, ``field``
+#: ``None`` for a problem that is not about one field.
+Problem = tuple[int | None, str | None, str]
+
+
+def convert(codec: Codec, values: Iterable[Any]) -> list[Any]:
+    """``values`` passed through ``codec``, ``None`` (SQL ``NULL``) left as it is."""
+    return [None if value is None else codec(value) for value in values]
+
+
+def unbindable(value: Any) -> str | None:
+    """Why sqlite3 cannot bind the stored value ``value``, or ``None`` when it can."""
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        return "integer out of SQLite's 64-bit INTEGER range"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text with a lone surrogate, which is not valid UTF-8"
+    return None
+
+
+def problems_from(exc: pydantic.ValidationError, batch: bool) -> list[Problem]:
+    """The problems of a Pydantic validation error; with ``batch`` its locations start with
+    the row index (from ``TypeAdapter(list[Model])``)."""
+    problems: list[Problem] = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        index = loc.pop(0) if batch and loc and isinstance(loc[0], int) else None
+        field = ".".join(str(part) for part in loc) or None
+        problems.append((index if isinstance(index, int) else None, field, error["msg"]))
+    return problems
+
+
+def row_error(
+    table: str, problems: list[Problem], what: str = "invalid value(s), nothing was written"
+) -> RowError:
+    """A :class:`RowError` listing ``problems``, one line each."""
+    lines = []
+    for index, field, message in problems:
+        where = f"row {index}" if index is not None else "row"
+        if field:
+            where += f", field {field!r}"
+        lines.append(f"  {where}: {message}")
+    return RowError(f"table {table!r}: {len(problems)} {what}:\n" + "\n".join(lines), problems)
+
+
+def _annotated(annotation: Any, metadata: list[Any]) -> Any:
+    """``Annotated[annotation, *metadata]`` (the bare annotation when there is no metadata)."""
+    if not metadata:
+        return annotation
+    # operator.getitem is plain subscription, Annotated[annotation, *metadata], spelt in a
+    # way Python 3.10 accepts.
+    return operator.getitem(Annotated, (annotation, *metadata))
+
+
+class RowCodec(Generic[M]):
+    """Validates and converts the rows of one table; see the module docstring.
+
+    Stored values are in column order (the order of ``info.fields``). Writes go through
+    :meth:`validate` then :meth:`encode_columns` (or :meth:`encode_data` for ``update``);
+    reads through :meth:`load`.
+    """
+
+    def __init__(self, info: TableInfo) -> None:
+        self.info = info
+        self.model = cast("type[M]", info.model)
+        fields = info.fields
+        #: Field names, in column order.
+        self.fields = tuple(m.field for m in fields)
+        #: The key under which ``model_validate`` takes each field, in column order.
+        self.keys = tuple(self._validation_key(m.field) for m in fields)
+        self._encoders = [
+            (i, m.storage.encode) for i, m in enumerate(fields) if m.storage.encode is not identity
+        ]
+        self._decoders = [
+            (i, m.storage.decode) for i, m in enumerate(fields) if m.storage.decode is not identity
+        ]
+        self._adapters: dict[tuple[str, bool], pydantic.TypeAdapter[Any]] = {}
+        # Unknown keys in row dicts are rejected unless the model chose its own `extra`
+        # policy: with Pydantic's default they would be dropped silently, so a typo
+        # (`{"nmae": ...}`) would store a default instead.
+        self._known_keys = self._accepted_keys()
+        self._reject_unknown = "extra" not in self.model.model_config
+
+    # -- keys and validation -----------------------------------------------------------------------
+
+    def _validation_key(self, field: str) -> str:
+        """The key under which ``model_validate`` accepts ``field`` from a dict."""
+        model = self.model
+        config = model.model_config
+        if config.get("populate_by_name") or config.get("validate_by_name"):
+            return field
+        info = model.model_fields[field]
+        alias: Any = info.validation_alias
+        if isinstance(alias, pydantic.AliasChoices):
+            # The first choice that is a plain key (a string, or a one-step AliasPath).
+            alias = next(
+                (
+                    choice if isinstance(choice, str) else choice.path[0]
+                    for choice in alias.choices
+                    if isinstance(choice, str)
+                    or (len(choice.path) == 1 and isinstance(choice.path[0], str))
+                ),
+                None,
+            )
+        elif isinstance(alias, pydantic.AliasPath):
+            path = alias.path
+            alias = path[0] if len(path) == 1 and isinstance(path[0], str) else None
+        if not isinstance(alias, str):
+            alias = info.alias
+        return alias or field
+
+    def _accepted_keys(self) -> frozenset[str]:
+        """The keys a row dict may use: field names and their aliases."""
+        known: set[str] = set(self.fields)
+        for field_info in self.model.model_fields.values():
+            for alias in (field_info.alias, field_info.validation_alias):
+                if isinstance(alias, str):
+                    known.add(alias)
+                elif isinstance(alias, pydantic.AliasChoices):
+                    known.update(c for c in alias.choices if isinstance(c, str))
+        return frozenset(known)
+
+    def field_for(self, key: object) -> FieldMapping:
+        """The field that ``key`` (a field or column name) names; a :class:`QueryError` listing
+        the fields when it names none."""
+        mapping = self.info.column_for(key) if isinstance(key, str) else None
+        if mapping is None:
+            known = ", ".join(self.fields)
+            raise QueryError(
+                f"table {self.info.name!r} has no field or column {key!r} (fields: {known})"
+            )
+        return mapping
+
+    def _as_input(self, obj: pydantic.BaseModel) -> dict[str, Any]:
+        """A model instance as the dict of its field values ``model_validate`` takes."""
+        values = obj.__dict__
+        return {key: values[name] for key, name in zip(self.keys, self.fields, strict=True)}
+
+    @functools.cached_property
+    def _list_adapter(self) -> pydantic.TypeAdapter[list[M]]:
+        """Validates a list of rows; built on first use (``compile_where`` builds a codec of
+        its own when not given one, and never validates rows)."""
+        rows_type: Any = list[self.model]  # type: ignore[name-defined]
+        return pydantic.TypeAdapter(rows_type)
+
+    def validate(self, rows: list[Any], batch: bool = True) -> list[M]:
+        """Validate rows to write: dicts, or instances, which are validated again (they may
+        have been changed after they were built, or built with ``model_construct``). Invalid
+        rows are one :class:`RowError` listing every problem (numbered with ``batch``)."""
+        model = self.model
+        if self._reject_unknown:
+            known = self._known_keys
+            unknown: list[Problem] = [
+                (index if batch else None, str(key), f"unknown field (not in {model.__name__})")
+                for index, row in enumerate(rows)
+                if isinstance(row, Mapping) and not known.issuperset(row)
+                for key in row
+                if key not in known
+            ]
+            if unknown:
+                raise row_error(self.info.name, unknown)
+        if any(isinstance(row, model) for row in rows):
+            rows = [self._as_input(row) if isinstance(row, model) else row for row in rows]
+        try:
+            return self._list_adapter.validate_python(rows)
+        except pydantic.ValidationError as exc:
+            problems = problems_from(exc, batch=True)
+            if not batch:
+                problems = [(None, field, message) for _, field, message in problems]
+            raise row_error(self.info.name, problems) from exc
+
+    def adapter(self, field: str, *, constraints: bool) -> pydantic.TypeAdapter[Any]:
+        """A type adapter for ``field``'s type, with its constraints (``ge``, ``max_length``:
+        for values to write) or without them (for values to compare with); built once."""
+        adapter = self._adapters.get((field, constraints))
+        if adapter is None:
+            info = self.model.model_fields[field]
+            annotation = _annotated(info.annotation, info.metadata if constraints else [])
+            adapter = pydantic.TypeAdapter(annotation)
+            self._adapters[field, constraints] = adapter
+        return adapter
+
+    # -- encoding -----------------------------------------------------------------------------
+
+    def encode_value(self, mapping: FieldMapping, value: Any) -> Any:
+        """The stored value of ``value`` in ``mapping``'s column; raises one of
+        :data:`CODEC_ERRORS` when the codec cannot take it."""
+        return convert(mapping.storage.encode, (value,))[0]
+
+    def encode_columns(
+        self, objects: Sequence[pydantic.BaseModel], batch: bool = True
+    ) -> list[list[Any]]:
+        """Stored values of validated ``objects``, column by column.
+
+        Working by column keeps the loops in C and creates no per-row containers (only
+        strings and numbers, which the garbage collector does not track), so large batches do
+        not trigger repeated full collections. A value the codec cannot store (a JSON field
+        holding an object JSON cannot represent) is a :class:`RowError` naming the row (with
+        ``batch``) and the field.
+        """
+        dicts = [obj.__dict__ for obj in objects]
+        columns = [[d[name] for d in dicts] for name in self.fields]
+        for index, encode in self._encoders:
+            try:
+                columns[index] = convert(encode, columns[index])
+            except CODEC_ERRORS:
+                raise self._failures(index, columns[index], encode, batch, "stored") from None
+        return columns
+
+    def encode_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A partial row (``update``'s ``data``) validated against the field types, with its
+        constraints, and encoded; keys become column names. A value that is invalid is a
+        :class:`RowError`; a key that names no field is a :class:`QueryError`."""
+        if not isinstance(data, Mapping):
+            raise QueryError(
+                f"table {self.info.name!r}: the values to set must be a dict of field values "
+                f"(got {type(data).__name__})"
+            )
+        values: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for key, value in data.items():
+            mapping = self.field_for(key)
+            try:
+                validated = self.adapter(mapping.field, constraints=True).validate_python(value)
+                values[mapping.column] = self.encode_value(mapping, validated)
+            except pydantic.ValidationError as exc:
+                problems += [(None, mapping.field, error["msg"]) for error in exc.errors()]
+            except CODEC_ERRORS as exc:
+                problems.append((None, mapping.field, f"cannot be stored: {exc}"))
+        if problems:
+            raise row_error(self.info.name, problems)
+        return values
+
+    @staticmethod
+    def rows(columns: list[list[Any]], skip: int | None = None) -> Iterator[tuple[Any, ...]]:
+        """Row tuples from columns, made one at a time, leaving out the column ``skip``."""
+        count = len(columns[0]) if columns else 0
+        if skip is not None:
+            columns = [c for i, c in enumerate(columns) if i != skip]
+        if not columns:  # the key was the only column: one empty row per object
+            return iter([()] * count)
+        return zip(*columns, strict=True)
+
+    def unbindable_error(
+        self, cells: Iterable[tuple[int | None, str, Any]], failure: Exception
+    ) -> RowError:
+        """The error for stored values sqlite3 refused to bind: ``cells`` are (row index,
+        field, stored value) triples; those it cannot bind are named."""
+        problems: list[Problem] = [
+            (index, field, reason)
+            for index, field, value in cells
+            if (reason := unbindable(value)) is not None
+        ]
+        return row_error(self.info.name, problems or [(None, None, str(failure))])
+
+    # -- decoding -----------------------------------------------------------------------------
+
+    def decode_rows(
+        self, rows: Sequence[Sequence[Any]], batch: bool = True
+    ) -> Iterator[dict[str, Any]]:
+        """The dicts ``model_validate`` takes, one per stored row (values in column order).
+
+        A stored value its field's codec cannot read (text in a datetime column that is not
+        a date, a value an Enum no longer has) is a :class:`RowError` naming the row (its
+        index in ``rows``, with ``batch``) and the field.
+        """
+        keys = self.keys
+        if not self._decoders or not rows:
+            return (dict(zip(keys, row, strict=True)) for row in rows)
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for index, decode in self._decoders:
+            try:
+                columns[index] = convert(decode, columns[index])
+            except CODEC_ERRORS:
+                raise self._failures(index, columns[index], decode, batch, "read") from None
+        return (dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True))
+
+    def load(self, rows: Sequence[Sequence[Any]], written: bool = False) -> list[M]:
+        """Model instances of stored rows. A row the model rejects is a :class:`RowError`;
+        ``written`` rows (read back by a write, inside its transaction) are not numbered."""
+        validate = self.model.model_validate
+        loaded: list[M] = []
+        append = loaded.append
+        problems: list[Problem] = []
+        rejected = 0
+        for values in self.decode_rows(rows, batch=not written):
+            try:
+                # Not strict, whatever the model says: strict mode is about the caller's
+                # input, and JSON columns decode to plain data (a list for a tuple or a set).
+                append(validate(values, strict=False))
+            except pydantic.ValidationError as exc:
+                row = None if written else len(loaded) + rejected
+                rejected += 1
+                problems += [(row, f, message) for _, f, message in problems_from(exc, False)]
+        if not problems:
+            return loaded
+        if written:
+            raise row_error(self.info.name, problems)
+        what = f"stored value(s) rejected by {self.model.__name__}"
+        raise row_error(self.info.name, problems, what)
+
+    def _failures(
+        self, index: int, values: Sequence[Any], codec: Codec, batch: bool, action: str
+    ) -> RowError:
+        """The error naming each value of column ``index`` that ``codec`` cannot convert."""
+        field = self.fields[index]
+        problems: list[Problem] = []
+        for row, value in enumerate(values):
+            try:
+                convert(codec, (value,))
+            except CODEC_ERRORS as exc:
+                message = str(exc) if action == "read" else f"cannot be stored: {exc}"
+                problems.append((row if batch else None, field, message))
+        if action == "read":
+            return row_error(self.info.name, problems, "stored value(s) cannot be read")
+        return row_error(self.info.name, problems)

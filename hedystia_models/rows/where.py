@@ -1,0 +1,228 @@
+"""Query clauses compiled to SQL: ``where`` dicts, ``order_by``, ``limit`` / ``offset``.
+
+Keys name fields (or columns) and are quoted; values are encoded like stored values by the
+table's :class:`~hedystia_models.rows.codec.RowCodec` and always bound as parameters. An
+argument that cannot be compiled is a :class:`~hedystia_models.errors.QueryError` naming the
+table, and the field or argument.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from ..errors import QueryError
+from ..model.table import FieldMapping, TableInfo
+from ..schema.quoting import quote_identifier as q
+from .codec import CODEC_ERRORS, RowCodec, unbindable
+
+__all__ = [
+    "OPERATORS",
+    "OrderBy",
+    "Where",
+    "compile_order_by",
+    "compile_page",
+    "compile_where",
+]
+
+#: Operators accepted in ``where`` dicts, e.g. ``{"age": {"gte": 18}}``.
+OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "like", "in", "not_in", "is_null")
+_COMPARISONS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+Where = Mapping[str, Any]
+OrderBy = str | Sequence[str]
+
+#: For storage kinds whose codec stores values as they come, the Python types a ``where``
+#: value may have to be used as it is (numbers compare across int and float, so ``{"gt":
+#: 17.5}`` on an int field is fine); anything else is validated against the field's type.
+_DIRECT_OPERANDS: dict[str, tuple[type, ...]] = {
+    "integer": (int, float),
+    "real": (int, float),
+    "text": (str,),
+    "boolean": (bool, int),
+    "blob": (bytes, bytearray, memoryview),
+    "decimal": (Decimal, int, float),
+}
+
+
+def compile_where(
+    info: TableInfo, where: Where | None, *, codec: RowCodec[Any] | None = None
+) -> tuple[str, list[Any]]:
+    """Compile a ``where`` dict into an SQL condition and its parameters.
+
+    Keys are field or column names; ``"and"`` / ``"or"`` take a list of dicts. Values are
+    encoded like stored values (a datetime compares as its stored ISO text, an Enum as its
+    value) and always bound as parameters. ``codec`` is the table's codec, whose type
+    adapters are reused (a repository passes its own); one is made when it is not given.
+    """
+    if where is None:
+        return "1", []
+    return _compile(codec or RowCodec(info), where)
+
+
+def _compile(codec: RowCodec[Any], where: Any) -> tuple[str, list[Any]]:
+    """:func:`compile_where` for a ``where`` that is not ``None`` (and for each nested dict)."""
+    info = codec.info
+    if not isinstance(where, Mapping):
+        raise QueryError(f"table {info.name!r}: where must be a dict (got {type(where).__name__})")
+    parts: list[str] = []
+    params: list[Any] = []
+    for key, value in where.items():
+        if key in ("and", "or"):
+            if (
+                not isinstance(value, Sequence)
+                or isinstance(value, (str, bytes))
+                or not all(isinstance(sub, Mapping) for sub in value)
+            ):
+                raise QueryError(f"table {info.name!r}: {key!r} takes a list of where dicts")
+            subs = [_compile(codec, sub) for sub in value]
+            if not subs:
+                parts.append("1" if key == "and" else "0")
+                continue
+            joiner = " AND " if key == "and" else " OR "
+            parts.append("(" + joiner.join(f"({sql})" for sql, _ in subs) + ")")
+            for _, sub_params in subs:
+                params.extend(sub_params)
+            continue
+        mapping = codec.field_for(key)
+        column = q(mapping.column)
+        conditions = value.items() if isinstance(value, Mapping) else [("eq", value)]
+        for op, operand in conditions:
+            sql, op_params = _condition(codec, mapping, column, op, operand)
+            parts.append(sql)
+            params.extend(op_params)
+    return " AND ".join(parts) if parts else "1", params
+
+
+def _condition(
+    codec: RowCodec[Any], mapping: FieldMapping, column: str, op: str, operand: Any
+) -> tuple[str, list[Any]]:
+    """The SQL and parameters of one ``{op: operand}`` on ``mapping``'s column."""
+    table, field = codec.info.name, mapping.field
+    if op == "eq":
+        if operand is None:
+            return f"{column} IS NULL", []
+        return f"{column} = ?", [_operand(codec, mapping, op, operand)]
+    if op == "ne":
+        if operand is None:
+            return f"{column} IS NOT NULL", []
+        return f"{column} IS NOT ?", [_operand(codec, mapping, op, operand)]
+    if op in _COMPARISONS:
+        return f"{column} {_COMPARISONS[op]} ?", [_operand(codec, mapping, op, operand)]
+    if op == "like":
+        if not isinstance(operand, str) or unbindable(operand) is not None:
+            raise QueryError(
+                f"table {table!r}: 'like' on {field!r} takes a pattern string (got {operand!r})"
+            )
+        return f"{column} LIKE ?", [operand]
+    if op in ("in", "not_in"):
+        if isinstance(operand, (str, bytes, Mapping)) or not isinstance(operand, Iterable):
+            raise QueryError(f"table {table!r}: {op!r} on {field!r} takes a list")
+        # Null-safe like eq / ne: "in" is an OR of eq, "not_in" an AND of ne, so None in the
+        # list matches NULL, and NULL is "not in" a list without None.
+        items = list(operand)
+        with_null = any(v is None for v in items)
+        values = [_operand(codec, mapping, op, v) for v in items if v is not None]
+        marks = ", ".join("?" * len(values))
+        if op == "in":
+            test = f"{column} IN ({marks})" if values else "0"
+            return (f"({test} OR {column} IS NULL)" if with_null else test), values
+        test = f"{column} NOT IN ({marks})" if values else "1"
+        if with_null:
+            return (
+                f"({column} IS NOT NULL AND {test})" if values else f"{column} IS NOT NULL"
+            ), values
+        return (f"({column} IS NULL OR {test})" if values else "1"), values
+    if op == "is_null":
+        if not isinstance(operand, bool):
+            raise QueryError(
+                f"table {table!r}: 'is_null' on {field!r} takes True or False (got {operand!r})"
+            )
+        return f"{column} IS {'' if operand else 'NOT '}NULL", []
+    raise QueryError(
+        f"table {table!r}: unknown operator {op!r} on {field!r} (operators: {', '.join(OPERATORS)})"
+    )
+
+
+def _operand(codec: RowCodec[Any], mapping: FieldMapping, op: str, value: Any) -> Any:
+    """``value`` (not ``None``) encoded like a stored value of ``mapping``, to compare with
+    its column.
+
+    A value the codec cannot take (an ISO string for a datetime field, a number of seconds
+    for a timedelta) is first validated against the field's type; one that is not a value of
+    that type at all, or that sqlite3 cannot bind, is a :class:`QueryError` naming the table
+    and field.
+    """
+    table, field = codec.info.name, mapping.field
+    accepted = _DIRECT_OPERANDS.get(mapping.storage.kind)
+    try:
+        if accepted is not None and not isinstance(value, accepted):
+            # The codec of these kinds passes any value through; validate it instead.
+            raise TypeError(value)
+        encoded = codec.encode_value(mapping, value)
+    except CODEC_ERRORS:
+        try:
+            validated = codec.adapter(field, constraints=False).validate_python(value)
+            encoded = codec.encode_value(mapping, validated)
+        except CODEC_ERRORS as exc:
+            raise QueryError(
+                f"table {table!r}: {op!r} on {field!r} got {value!r}, which is not a value of "
+                "that field's type"
+            ) from exc
+    problem = unbindable(encoded)
+    if problem is not None:
+        raise QueryError(f"table {table!r}: {op!r} on {field!r} got {value!r}: {problem}")
+    return encoded
+
+
+def compile_order_by(info: TableInfo, order_by: OrderBy | None) -> str:
+    """The ``ORDER BY`` clause (with a leading space; empty without ``order_by``) for a field
+    name, ``"-name"`` for descending order, or a list of them."""
+    if order_by is None:
+        return ""
+    items: list[Any] | None = None
+    if isinstance(order_by, str):
+        items = [order_by]
+    elif isinstance(order_by, Iterable) and not isinstance(order_by, (bytes, Mapping)):
+        items = list(order_by)
+    if items is None or not all(isinstance(item, str) for item in items):
+        raise QueryError(
+            f"table {info.name!r}: order_by takes a field name or a list of them (got {order_by!r})"
+        )
+    parts = []
+    for item in items:
+        descending = item.startswith("-")
+        name = item[1:] if descending else item
+        mapping = info.column_for(name)
+        if mapping is None:
+            raise QueryError(f"table {info.name!r}: cannot order by unknown field {name!r}")
+        parts.append(f"{q(mapping.column)} {'DESC' if descending else 'ASC'}")
+    return " ORDER BY " + ", ".join(parts) if parts else ""
+
+
+def compile_page(info: TableInfo, limit: int | None, offset: int | None) -> tuple[str, list[Any]]:
+    """The ``LIMIT ? OFFSET ?`` clause (with a leading space; empty without either) and its
+    parameters. Each must be ``None`` or an integer from 0 up."""
+    if limit is None and offset is None:
+        return "", []
+    return " LIMIT ? OFFSET ?", [
+        -1 if limit is None else _count(info, "limit", limit),
+        0 if offset is None else _count(info, "offset", offset),
+    ]
+
+
+def _count(info: TableInfo, name: str, value: Any) -> int:
+    """``value`` of the argument ``name`` (``limit`` or ``offset``) as an integer from 0."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError(value)
+        number = operator.index(value)
+    except TypeError:
+        number = -1
+    if number < 0 or unbindable(number) is not None:
+        raise QueryError(
+            f"table {info.name!r}: {name} must be an integer from 0 up, or None (got {value!r})"
+        )
+    return number
