@@ -1,7 +1,7 @@
 """Column metadata on Pydantic fields: :func:`Field` and ``Annotated[..., Column(...)]``.
 
-Both forms attach one :class:`Column` object to the field's metadata; the table builder
-(:mod:`hedystia_models.model.table`) reads it from there. Pydantic ignores metadata it does not
+Both forms attach one :class:`Column` object to the field's metadata; the column builder
+(:mod:`hedystia_models.model.columns`) reads it from there. Pydantic ignores metadata it does not
 know, so validation and JSON schema are unaffected.
 """
 

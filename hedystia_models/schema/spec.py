@@ -6,19 +6,21 @@ differ compares the two (:mod:`hedystia_models.migrate.diff`). Nothing here touc
 
 :class:`ColumnSpec` carries the facts of @hedystia/db's column dict (``name``, ``type``,
 ``primary_key``, ``auto_increment``, ``not_null``, ``unique``, default) and converts to and from
-that dict shape with :meth:`ColumnSpec.from_dict` and :meth:`ColumnSpec.to_dict`.
+that dict shape with :meth:`ColumnSpec.from_dict` and :meth:`ColumnSpec.to_dict` (the dict
+keys are handled in :mod:`hedystia_models.schema.column_dict`). Indexes live in
+:mod:`hedystia_models.schema.index`; their names are re-exported here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import SpecError
-from .quoting import UNPARSED, fold_identifier, parse_sql_literal, sql_literal
-from .sqltext import mentions
+from .index import IndexExpression, IndexKey, IndexSpec, index_name
+from .quoting import UNPARSED, fold_identifier, parse_sql_literal
 
 __all__ = [
     "FK_ACTIONS",
@@ -52,15 +54,6 @@ def normalize_sql(expression: str) -> str:
     text = _SPACES.sub(" ", expression.strip())
     text = re.sub(r"\s*([(),=<>!+*/-])\s*", r"\1", text)
     return text
-
-
-def index_name(table: str, columns: Sequence[str], unique: bool = False) -> str:
-    """Default index name: ``<table>_<col>_<col>_index`` (``_unique`` for unique ones).
-
-    >>> index_name("users", ["email"], unique=True)
-    'users_email_unique'
-    """
-    return "_".join([table, *columns, "unique" if unique else "index"])
 
 
 def fk_actions_sql(on_delete: str, on_update: str) -> str:
@@ -148,188 +141,17 @@ class ColumnSpec:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, name: str | None = None) -> ColumnSpec:
-        """Build a column from @hedystia/db's column dict.
+        """Build a column from @hedystia/db's column dict
+        (:func:`~hedystia_models.schema.column_dict.column_from_dict` lists the keys)."""
+        from .column_dict import column_from_dict  # column_dict.py imports this module
 
-        Keys (snake_case or camelCase): ``name``, ``type``, ``primary_key``/``primaryKey``,
-        ``auto_increment``/``autoIncrement``, ``not_null``/``notNull``, ``unique``,
-        ``default_value``/``defaultValue`` (a constant) or ``default_sql`` (an SQL expression),
-        ``check``, and ``references`` (``"table.column"`` or a dict with ``table``, ``column``,
-        ``on_delete``, ``on_update``).
-        """
-        aliases = {
-            "primaryKey": "primary_key",
-            "autoIncrement": "auto_increment",
-            "notNull": "not_null",
-            "defaultValue": "default_value",
-            "defaultSql": "default_sql",
-            "onDelete": "on_delete",
-            "onUpdate": "on_update",
-        }
-        known = {
-            "name",
-            "type",
-            "primary_key",
-            "auto_increment",
-            "not_null",
-            "unique",
-            "default_value",
-            "default_sql",
-            "check",
-            "references",
-            "length",
-        }
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            canonical = aliases.get(key, key)
-            if canonical not in known:
-                raise SpecError(f"unknown key {key!r} in column definition")
-            values[canonical] = value
-        column_name = name if name is not None else values.get("name")
-        if not column_name:
-            raise SpecError("a column definition needs a 'name'")
-        if values.get("name") not in (None, column_name):
-            raise SpecError(
-                f"column definition names {values['name']!r} but is added as {column_name!r}"
-            )
-        if "type" not in values:
-            raise SpecError(f"column {column_name!r} needs a 'type'")
-        sql_type = str(values["type"])
-        if values.get("length"):
-            sql_type = f"{sql_type}({int(values['length'])})"
-        default_sql = values.get("default_sql")
-        if "default_value" in values and values["default_value"] is not None:
-            if default_sql is not None:
-                raise SpecError(f"column {column_name!r}: give default_value or default_sql")
-            default_sql = sql_literal(values["default_value"])
-        references = values.get("references")
-        if isinstance(references, str):
-            references = Reference(*_split_reference(references))
-        elif isinstance(references, Mapping):
-            ref = {aliases.get(k, k): v for k, v in references.items()}
-            references = Reference(
-                ref["table"],
-                ref["column"],
-                ref.get("on_delete") or "NO ACTION",
-                ref.get("on_update") or "NO ACTION",
-            )
-        return cls(
-            name=column_name,
-            type=sql_type,
-            primary_key=bool(values.get("primary_key", False)),
-            auto_increment=bool(values.get("auto_increment", False)),
-            not_null=bool(values.get("not_null", False)),
-            unique=bool(values.get("unique", False)),
-            default_sql=default_sql,
-            check=values.get("check"),
-            references=references,
-        )
+        return column_from_dict(data, name=name, cls=cls)
 
     def to_dict(self) -> dict[str, Any]:
         """This column in @hedystia/db's dict shape (snake_case keys)."""
-        data: dict[str, Any] = {
-            "name": self.name,
-            "type": self.type.lower(),
-            "primary_key": self.primary_key,
-            "auto_increment": self.auto_increment,
-            "not_null": self.not_null,
-            "unique": self.unique,
-        }
-        if self.default_sql is not None:
-            value = parse_sql_literal(self.default_sql)
-            if value is UNPARSED:
-                data["default_sql"] = self.default_sql
-            else:
-                data["default_value"] = value
-        else:
-            data["default_value"] = None
-        if self.check is not None:
-            data["check"] = self.check
-        if self.references is not None:
-            data["references"] = {
-                "table": self.references.table,
-                "column": self.references.column,
-                "on_delete": self.references.on_delete,
-                "on_update": self.references.on_update,
-            }
-        return data
+        from .column_dict import column_to_dict  # column_dict.py imports this module
 
-
-def _split_reference(text: str) -> tuple[str, str]:
-    table, dot, column = text.rpartition(".")
-    if not dot or not table or not column:
-        raise SpecError(f"a reference must look like 'table.column' (got {text!r})")
-    return table, column
-
-
-@dataclass(frozen=True)
-class IndexExpression:
-    """An index key that is an SQL expression rather than a column, such as ``lower(email)``.
-
-    ``sql`` is the expression as written in the ``CREATE INDEX`` statement (trusted as SQL).
-    """
-
-    sql: str
-
-    def __str__(self) -> str:
-        return self.sql
-
-
-#: One key of an index: a column name or an :class:`IndexExpression`.
-IndexKey = str | IndexExpression
-
-
-@dataclass(frozen=True)
-class IndexSpec:
-    """A ``CREATE INDEX``: name, keys in order, uniqueness, optional partial ``WHERE``.
-
-    ``columns`` holds the keys: column names, and :class:`IndexExpression` values for
-    expression keys. ``sql`` is the statement stored in a live database (``None`` for an index a
-    model declares); it is not compared, and a table rebuild re-creates the index from it word
-    for word, so sort order (``DESC``), collations and expressions survive.
-    """
-
-    name: str
-    columns: tuple[IndexKey, ...]
-    unique: bool = False
-    where: str | None = None
-    sql: str | None = field(default=None, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "columns", tuple(self.columns))
-        if not self.columns:
-            raise SpecError(f"index {self.name!r} needs at least one column")
-        for key in self.columns:
-            if not isinstance(key, (str, IndexExpression)):
-                raise SpecError(
-                    f"index {self.name!r}: a key must be a column name or an IndexExpression "
-                    f"(got {key!r})"
-                )
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        """The keys that are plain columns, in order (expressions left out)."""
-        return tuple(key for key in self.columns if isinstance(key, str))
-
-    @property
-    def has_expressions(self) -> bool:
-        """True when a key is an expression."""
-        return any(isinstance(key, IndexExpression) for key in self.columns)
-
-    def uses(self, column: str) -> bool:
-        """True when the index uses ``column``: as a key, inside an expression key, or in its
-        ``WHERE`` condition."""
-        folded = fold_identifier(column)
-        for key in self.columns:
-            if isinstance(key, str):
-                if fold_identifier(key) == folded:
-                    return True
-            elif mentions(key.sql, column):
-                return True
-        return self.where is not None and mentions(self.where, column)
-
-    def keys_text(self) -> str:
-        """The keys for humans: ``email, lower(name)``."""
-        return ", ".join(str(key) for key in self.columns)
+        return column_to_dict(self)
 
 
 @dataclass(frozen=True)

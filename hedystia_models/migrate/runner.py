@@ -1,0 +1,295 @@
+"""Running migrations: :class:`Migrator` applies, rolls back and reports on a list of them.
+
+Each migration runs once, in order, in its own transaction together with its tracking row in
+``__hedystia_migrations``; a failure rolls back everything it did and stops the run. A step
+may be ``async def`` (it is run to completion, even from inside a running event loop), and
+the schema statements it runs are recorded with its history row. :meth:`Migrator.status` gives
+a :class:`MigrationStatus`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from ..engine import Executor
+from ..engine.sqlite.transaction import schema_transaction
+from ..errors import MigrationError
+from . import history
+from .context import MigrationContext
+from .definitions import MigrationDefinition, Step
+
+__all__ = ["AppliedMigration", "MigrationStatus", "Migrator"]
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    """A migration recorded in ``__hedystia_migrations``."""
+
+    name: str
+    executed_at: str
+    checksum: str | None
+    edited: bool
+    missing: bool
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    """Applied migrations (oldest first), pending ones (in run order), and the problems:
+    ``edited`` (changed after being applied) and ``missing`` (recorded but not in the code)."""
+
+    applied: list[AppliedMigration]
+    pending: list[str]
+
+    @property
+    def edited(self) -> list[str]:
+        """Applied migrations whose source changed since they ran."""
+        return [m.name for m in self.applied if m.edited]
+
+    @property
+    def missing(self) -> list[str]:
+        """Migrations recorded in the database but absent from the code."""
+        return [m.name for m in self.applied if m.missing]
+
+    @property
+    def clean(self) -> bool:
+        """Nothing pending, edited or missing."""
+        return not (self.pending or self.edited or self.missing)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "applied": [vars(m) for m in self.applied],
+            "pending": self.pending,
+            "edited": self.edited,
+            "missing": self.missing,
+        }
+
+
+def _call(step: Step, ctx: MigrationContext) -> None:
+    result = step(ctx)
+    if inspect.isawaitable(result):
+        _await(result)
+
+
+def _await(awaitable: Any) -> None:
+    async def runner() -> None:
+        await awaitable
+
+    try:
+        outer = asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(runner())
+        return
+    # Called from inside a running event loop (an async app or test): run the coroutine to
+    # completion on a private loop, blocking the outer one, since the migration must finish
+    # before we go on. It stays on this thread, because the sqlite3 connection refuses to be
+    # used from another one; asyncio refuses to start a loop while this thread has a running
+    # one, so the outer loop is unmarked for the duration and marked again afterwards.
+    loop = asyncio.new_event_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        loop.run_until_complete(runner())
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
+        asyncio.events._set_running_loop(outer)
+
+
+_DDL = ("CREATE", "ALTER", "DROP")
+
+
+@contextmanager
+def _capture_ddl(conn: sqlite3.Connection) -> Iterator[list[str]]:
+    """Collect the schema statements (``CREATE``/``ALTER``/``DROP``) run on ``conn`` inside the
+    block, for the history row. Data statements are not recorded: they may hold user data.
+
+    This uses ``sqlite3``'s trace callback, which replaces any callback set on the connection
+    for the duration of the block.
+    """
+    statements: list[str] = []
+
+    def trace(statement: str) -> None:
+        text = statement.strip()
+        if text and text.split(None, 1)[0].upper() in _DDL:
+            statements.append(text)
+
+    conn.set_trace_callback(trace)
+    try:
+        yield statements
+    finally:
+        conn.set_trace_callback(None)
+
+
+class Migrator:
+    """Runs a list of migrations against one database."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        definitions: list[MigrationDefinition],
+        executor: Executor | None = None,
+    ) -> None:
+        self.db = db
+        self.definitions = definitions
+        self.executor = executor
+        self._by_name = {d.name: d for d in definitions}
+
+    def _applied(self) -> list[history.HistoryEntry]:
+        return [e for e in history.read_history(self.db.conn) if e.kind == "migration"]
+
+    def status(self) -> MigrationStatus:
+        """Which migrations ran, which are pending, which were edited or are missing."""
+        applied_entries = self._applied()
+        applied = []
+        for entry in applied_entries:
+            definition = self._by_name.get(entry.name)
+            applied.append(
+                AppliedMigration(
+                    name=entry.name,
+                    executed_at=entry.executed_at,
+                    checksum=entry.checksum,
+                    edited=definition is not None and definition.checksum != entry.checksum,
+                    missing=definition is None,
+                )
+            )
+        done = {e.name for e in applied_entries}
+        return MigrationStatus(
+            applied=applied, pending=[d.name for d in self.definitions if d.name not in done]
+        )
+
+    def _is_applied(self, name: str) -> bool:
+        return history.is_applied(self.db.conn, name)
+
+    def _ensure_tables(self) -> None:
+        if not history.tables_exist(self.db.conn):
+            with schema_transaction(self.db.conn):
+                history.ensure_tables(self.db.conn)
+
+    def up(self) -> list[str]:
+        """Apply pending migrations in order; return the names applied."""
+        self._ensure_tables()
+        done = {e.name for e in self._applied()}
+        applied: list[str] = []
+        for definition in self.definitions:
+            if definition.name in done:
+                continue
+            if self._run(definition, "up"):
+                applied.append(definition.name)
+        return applied
+
+    def down(self, steps: int = 1) -> list[str]:
+        """Roll back the ``steps`` newest applied migrations, newest first; return their names.
+
+        Every targeted migration must be in the code and have a ``down``; otherwise nothing is
+        rolled back and :class:`MigrationError` says which.
+        """
+        if steps < 1:
+            raise MigrationError(f"steps must be at least 1 (got {steps})")
+        targets = list(reversed(self._applied()))[:steps]
+        for entry in targets:
+            definition = self._by_name.get(entry.name)
+            if definition is None:
+                raise MigrationError(
+                    f"cannot roll back migration {entry.name!r}: it is recorded in the database "
+                    "but not defined in the code; nothing was rolled back"
+                )
+            if definition.down is None:
+                raise MigrationError(
+                    f"cannot roll back migration {entry.name!r}: it has no down step; nothing "
+                    "was rolled back"
+                )
+        rolled: list[str] = []
+        for entry in targets:
+            if self._run(self._by_name[entry.name], "down"):
+                rolled.append(entry.name)
+        return rolled
+
+    def _run(self, definition: MigrationDefinition, direction: str) -> bool:
+        """Run one step with its tracking change; False when another process did it first."""
+        step = definition.up if direction == "up" else definition.down
+        assert step is not None
+        conn = self.db.conn
+        ctx = MigrationContext(
+            self.db,
+            definition.name,
+            autocommit=not definition.transactional,
+            executor=self.executor,
+        )
+        try:
+            if definition.transactional:
+                with schema_transaction(conn):
+                    if self._is_applied(definition.name) != (direction == "down"):
+                        return False  # someone else applied / rolled it back meanwhile
+                    with _capture_ddl(conn) as statements:
+                        _call(step, ctx)
+                    self._track(definition, direction, statements)
+            else:
+                if conn.in_transaction:
+                    # Committing here would commit the caller's transaction (a
+                    # ``db.transaction()`` block) half-way through; refuse instead.
+                    raise MigrationError(
+                        f"migration {definition.name!r} is not transactional and cannot run "
+                        "inside an open transaction; run it outside db.transaction(). Nothing "
+                        "was run",
+                        definition.name,
+                    )
+                if self._is_applied(definition.name) != (direction == "down"):
+                    return False
+                try:
+                    with _capture_ddl(conn) as statements:
+                        _call(step, ctx)
+                except BaseException:
+                    # Statements of the step that sqlite3 opened a transaction for are undone
+                    # and, above all, the write lock is released.
+                    if conn.in_transaction:
+                        conn.rollback()
+                    raise
+                if conn.in_transaction:
+                    conn.commit()
+                with schema_transaction(conn):
+                    if self._is_applied(definition.name) != (direction == "down"):
+                        return False  # another process ran it at the same time
+                    self._track(definition, direction, statements)
+        except MigrationError as exc:
+            if exc.migration == definition.name:
+                raise
+            raise MigrationError(
+                f"migration {definition.name!r} failed during {direction}: {exc}",
+                definition.name,
+            ) from exc
+        except Exception as exc:
+            kind = type(exc).__name__
+            outcome = (
+                "was rolled back"
+                if definition.transactional
+                else "is not transactional, so what it did before failing may remain"
+            )
+            raise MigrationError(
+                f"migration {definition.name!r} failed during {direction} and {outcome}: "
+                f"{kind}: {exc}",
+                definition.name,
+            ) from exc
+        return True
+
+    def _track(
+        self, definition: MigrationDefinition, direction: str, statements: list[str]
+    ) -> None:
+        conn = self.db.conn
+        if direction == "up":
+            history.record(
+                conn,
+                name=definition.name,
+                kind="migration",
+                statements=statements,
+                checksum=definition.checksum,
+            )
+        else:
+            history.forget(conn, definition.name)

@@ -1,0 +1,241 @@
+"""One model field -> one :class:`ColumnSpec`, and the checks that refuse a bad declaration.
+
+The field's annotation gives the column type (:mod:`hedystia_models.model.typemap`), its
+:class:`~hedystia_models.model.fields.Column` metadata the key, unique flag, ``CHECK``,
+``DEFAULT`` and reference. Every problem is a :class:`SchemaError` naming where it is
+(``Model.field``). :func:`column_from_field` does the same for a field that is not on a model
+(``ctx.schema.add_column`` in migrations).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from ..errors import SchemaError
+from ..schema.quoting import fold_identifier, quote_identifier, sql_literal
+from ..schema.spec import ColumnSpec, Reference, normalize_type
+from .fields import Column, ColumnRef, column_meta
+from .info import FieldMapping
+from .typemap import storage_for
+
+__all__ = [
+    "check_name",
+    "check_options",
+    "column_from_field",
+    "column_spec",
+    "map_field",
+    "resolve_reference",
+]
+
+
+def check_name(name: object, what: str, where: str, *, reserved: bool = False) -> str:
+    """``name`` if it can name a table, column or index, else a :class:`SchemaError`.
+
+    ``reserved`` refuses the ``sqlite_`` prefix, which SQLite keeps for its own tables and
+    indexes (a column may use it)."""
+    if not isinstance(name, str):
+        raise SchemaError(f"{where}: {what} must be a string (got {name!r})")
+    if not name:
+        raise SchemaError(f"{where}: {what} must not be empty")
+    if "\x00" in name:
+        raise SchemaError(f"{where}: {what} {name!r} contains a NUL character")
+    if reserved and fold_identifier(name).startswith("sqlite_"):
+        raise SchemaError(f"{where}: {what} {name!r} starts with 'sqlite_', which SQLite reserves")
+    return name
+
+
+_FLAGS = ("primary_key", "auto_increment", "unique", "index")
+
+
+def check_options(meta: Column, where: str) -> None:
+    """Refuse column options of the wrong type, before anything uses them."""
+    for flag in _FLAGS:
+        value = getattr(meta, flag)
+        if not isinstance(value, bool):
+            raise SchemaError(f"{where}: {flag} must be True or False (got {value!r})")
+    for action in ("on_delete", "on_update"):
+        value = getattr(meta, action)
+        if value is not None and not isinstance(value, str):
+            raise SchemaError(
+                f"{where}: {action} must be a string such as 'cascade' (got {value!r})"
+            )
+    if meta.column is not None:
+        check_name(meta.column, "column=", where)
+    for option in ("sql_type", "check"):
+        value = getattr(meta, option)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise SchemaError(f"{where}: {option} must be a string of SQL (got {value!r})")
+        if not value.strip():
+            raise SchemaError(f"{where}: {option} must not be empty (leave it out, or None)")
+        if "\x00" in value:
+            raise SchemaError(f"{where}: {option} {value!r} contains a NUL character")
+
+
+def column_from_field(
+    name: str, annotation: Any, info: FieldInfo | None = None, *, where: str | None = None
+) -> ColumnSpec:
+    """A :class:`ColumnSpec` from an annotation and an optional ``Field(...)``, the way a model
+    field called ``name`` would be declared (used by ``ctx.schema.add_column``)."""
+    # The way Pydantic builds a model field, so Annotated metadata and Field(...) merge alike.
+    field_info = (
+        FieldInfo.from_annotation(annotation)
+        if info is None
+        else FieldInfo.from_annotated_attribute(annotation, info)
+    )
+    label = where or name
+    mapping, meta = map_field(name, annotation, field_info, label)
+    return column_spec(mapping, meta, field_info, 1 if meta.primary_key else 0, label)
+
+
+def map_field(
+    name: str, annotation: Any, info: FieldInfo, where: str
+) -> tuple[FieldMapping, Column]:
+    """How a field called ``name`` is stored, and its merged :class:`Column` metadata, after
+    checking its options and column name."""
+    meta = column_meta(info)
+    check_options(meta, where)
+    column = check_name(meta.column or name, "column name", where)
+    storage = storage_for(annotation, info, where)
+    return FieldMapping(name, column, storage), meta
+
+
+def column_spec(
+    mapping: FieldMapping,
+    meta: Column,
+    info: FieldInfo,
+    pk_count: int,
+    where: str,
+) -> ColumnSpec:
+    """The :class:`ColumnSpec` of one field, stored as ``mapping`` says, declared with ``meta``
+    and ``info``, in a table whose primary key has ``pk_count`` columns."""
+    storage = mapping.storage
+    sql_type = meta.sql_type or storage.sql_type
+    if meta.auto_increment:
+        if not meta.primary_key:
+            raise SchemaError(f"{where}: auto_increment=True needs primary_key=True")
+        declared = None if meta.sql_type is None else normalize_type(meta.sql_type)
+        if pk_count != 1 or storage.kind != "integer" or declared not in (None, "INTEGER"):
+            raise SchemaError(
+                f"{where}: auto_increment needs a single integer primary key "
+                f"(the field is {storage.kind!r} and the key has {pk_count} column(s))"
+            )
+    checks: list[str] = []
+    if storage.choices is not None:
+        allowed = ", ".join(
+            _literal(storage.encode(v), f"{storage.kind} value {v!r}", where)
+            for v in storage.choices
+        )
+        checks.append(f"{quote_identifier(mapping.column)} IN ({allowed})")
+    if meta.check:
+        checks.append(meta.check)
+    check = (
+        None
+        if not checks
+        else checks[0]
+        if len(checks) == 1
+        else " AND ".join(f"({c})" for c in checks)
+    )
+    default_sql = None
+    if info.default is not PydanticUndefined and info.default_factory is None:
+        default = info.default
+        if default is not None:
+            try:
+                encoded = storage.encode(default)
+            except Exception as exc:  # a codec refusing the value, whatever it raises
+                raise SchemaError(
+                    f"{where}: default {default!r} cannot be stored as an SQL DEFAULT ({exc})"
+                ) from exc
+            default_sql = _literal(encoded, f"default {default!r}", where)
+    reference = None
+    if meta.references is not None:
+        table, column = resolve_reference(meta.references, where)
+        try:
+            reference = Reference(
+                table,
+                column,
+                on_delete=meta.on_delete or "NO ACTION",
+                on_update=meta.on_update or "NO ACTION",
+            )
+        except ValueError as exc:
+            raise SchemaError(f"{where}: {exc}") from exc
+    elif meta.on_delete or meta.on_update:
+        raise SchemaError(f"{where}: on_delete/on_update need references=")
+    try:
+        return ColumnSpec(
+            name=mapping.column,
+            type=sql_type,
+            primary_key=meta.primary_key,
+            auto_increment=meta.auto_increment,
+            not_null=meta.primary_key or not storage.nullable,
+            unique=meta.unique and not (meta.primary_key and pk_count == 1),
+            default_sql=default_sql,
+            check=check,
+            references=reference,
+        )
+    except ValueError as exc:
+        raise SchemaError(f"{where}: {exc}") from exc
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _literal(value: object, what: str, where: str) -> str:
+    """``value`` as an SQL literal for DDL, or a :class:`SchemaError` saying why it cannot be."""
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        raise SchemaError(f"{where}: {what} does not fit SQLite's 64-bit integers")
+    try:
+        return sql_literal(value)
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"{where}: {what} cannot be written in SQL ({exc})") from exc
+
+
+def resolve_reference(target: Any, where: str) -> tuple[str, str]:
+    """The ``(table, column)`` a ``references=`` value points to: ``"table.column"``, a
+    ``Table`` class (its one-column primary key) or ``Model.ref("field")``."""
+    # A referenced model's TableInfo is built on demand, and building one runs this module:
+    # table.py imports it, so it is imported here, when a reference is resolved.
+    from .table import Table, is_table_class, table_info
+
+    if isinstance(target, str):
+        table, dot, column = target.rpartition(".")
+        if not dot or not table or not column:
+            raise SchemaError(f"{where}: references must look like 'table.column' (got {target!r})")
+        check_name(table, "referenced table", where)
+        check_name(column, "referenced column", where)
+        return table, column
+    if isinstance(target, tuple) and len(target) == 2:
+        target = ColumnRef(*target)
+    if isinstance(target, ColumnRef):
+        model, field = target.model, target.field
+        if not is_table_class(model):
+            raise SchemaError(
+                f"{where}: references={target!r} does not name a table model "
+                f"(got {getattr(model, '__name__', model)!r})"
+            )
+        if not isinstance(field, str):
+            raise SchemaError(f"{where}: {model.__name__} has no field {field!r}")
+        info = table_info(model)
+        mapping = info.column_for(field)
+        if mapping is None or mapping.field != field:
+            raise SchemaError(f"{where}: {model.__name__} has no field {field!r}")
+        return info.name, mapping.column
+    if isinstance(target, type) and issubclass(target, Table):
+        if not is_table_class(target):
+            raise SchemaError(f"{where}: references={target.__name__}, which is not a table model")
+        info = table_info(target)
+        pk = info.spec.primary_key
+        if len(pk) != 1:
+            raise SchemaError(
+                f"{where}: {target.__name__} has {len(pk)} primary key columns; reference one "
+                f"field explicitly with {target.__name__}.ref('field')"
+            )
+        return info.name, pk[0]
+    raise SchemaError(
+        f"{where}: references must be 'table.column', a Table class, or Model.ref('field') "
+        f"(got {target!r})"
+    )

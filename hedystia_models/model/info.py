@@ -1,0 +1,54 @@
+"""What a model class is translated into: its :class:`TableInfo` and field-to-column mappings.
+
+Plain frozen values, built by :mod:`hedystia_models.model.build` and cached on the class by
+:func:`hedystia_models.model.table.table_info`; row code reads them to move values between
+model fields and columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..schema.quoting import fold_identifier
+from ..schema.spec import TableSpec
+from .typemap import Storage
+
+if TYPE_CHECKING:
+    from .table import Table
+
+__all__ = ["FieldMapping", "TableInfo"]
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """One model field and the column that stores it."""
+
+    field: str
+    column: str
+    storage: Storage
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """Everything derived from a model class: its spec and how fields map to columns."""
+
+    model: type[Table]
+    spec: TableSpec
+    fields: tuple[FieldMapping, ...]
+
+    @property
+    def name(self) -> str:
+        """The table name."""
+        return self.spec.name
+
+    def column_for(self, key: str) -> FieldMapping | None:
+        """The mapping for a field name or column name (``None`` when neither matches)."""
+        for mapping in self.fields:
+            if mapping.field == key:
+                return mapping
+        folded = fold_identifier(key)
+        for mapping in self.fields:
+            if fold_identifier(mapping.column) == folded:
+                return mapping
+        return None
