@@ -30,7 +30,7 @@ from ...migrate.operations import (
     RenameColumn,
 )
 from ...schema.quoting import UNPARSED, fold_identifier, parse_sql_literal
-from ...schema.spec import TableSpec
+from ...schema.spec import ColumnSpec, TableSpec
 from ...schema.sqltext import mentions
 from ...schema.state import DatabaseState
 from .. import Compiled
@@ -128,9 +128,7 @@ class SQLiteExecutor:
 
     def _drop_column(self, op: Operation, table: TableSpec, state: DatabaseState) -> Compiled:
         assert isinstance(op, DropColumn)
-        if not table.has_column(op.spec.name):
-            raise OperationError(f"table {table.name!r} has no column {op.spec.name!r}")
-        column = table.column(op.spec.name)
+        column = _existing_column(table, op.spec.name)
         if column.primary_key:
             raise OperationError(
                 f"column {table.name}.{column.name} is part of the primary key; create the new "
@@ -162,15 +160,13 @@ class SQLiteExecutor:
 
     def _rename_column(self, op: Operation, table: TableSpec, state: DatabaseState) -> Compiled:
         assert isinstance(op, RenameColumn)
-        if not table.has_column(op.old):
-            raise OperationError(f"table {table.name!r} has no column {op.old!r}")
+        old = _existing_column(table, op.old).name
         if table.has_column(op.new) and fold_identifier(op.old) != fold_identifier(op.new):
             raise OperationError(f"table {table.name!r} already has column {op.new!r}")
         if self.version < RENAME_COLUMN_VERSION:
             return self._rebuild(op, table, state, "this SQLite has no RENAME COLUMN")
         if self._broken_schema(state):
             return self._rebuild(op, table, state, _BROKEN_SCHEMA)
-        old = table.column(op.old).name
         renamed = op.changed(table)
         assert renamed is not None
         statements = [ddl.rename_column_sql(table.name, old, op.new)]
@@ -187,9 +183,7 @@ class SQLiteExecutor:
 
     def _alter_column(self, op: Operation, table: TableSpec, state: DatabaseState) -> Compiled:
         assert isinstance(op, AlterColumn)
-        if not table.has_column(op.desired.name):
-            raise OperationError(f"table {table.name!r} has no column {op.desired.name!r}")
-        old = table.column(op.desired.name)
+        old = _existing_column(table, op.desired.name)
         if op.desired.primary_key != old.primary_key or (
             op.desired.auto_increment != old.auto_increment
         ):
@@ -300,6 +294,13 @@ SQLiteExecutor._compilers = {
     DropIndex: SQLiteExecutor._drop_index,
     AlterIndex: SQLiteExecutor._alter_index,
 }
+
+
+def _existing_column(table: TableSpec, name: str) -> ColumnSpec:
+    """The column ``name`` of ``table``, or the error saying it has none."""
+    if not table.has_column(name):
+        raise OperationError(f"table {table.name!r} has no column {name!r}")
+    return table.column(name)
 
 
 def _source(op: Operation, column: str, table: TableSpec) -> str | None:

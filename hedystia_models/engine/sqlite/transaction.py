@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from .introspect import foreign_keys_enforced
 
 __all__ = ["ForeignKeyViolation", "schema_transaction", "write_transaction"]
 
@@ -46,36 +48,11 @@ def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 @contextmanager
-def schema_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Run a block of schema changes atomically, holding the write lock from the start."""
-    if conn.in_transaction:
-        # Inside a user's transaction: a savepoint keeps the block atomic; foreign keys
-        # cannot be switched off here, so violations are checked before releasing it.
-        with _savepoint(conn):
-            yield conn
-        return
-    fk_on = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
-    if fk_on:
-        conn.execute("PRAGMA foreign_keys=OFF")
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-            if fk_on:
-                _foreign_key_check(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-    finally:
-        if fk_on:
-            conn.execute("PRAGMA foreign_keys=ON")
-
-
-@contextmanager
-def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A write transaction (``BEGIN IMMEDIATE``), or a savepoint when one is already open."""
+def write_transaction(
+    conn: sqlite3.Connection, *, before_commit: Callable[[], None] | None = None
+) -> Iterator[sqlite3.Connection]:
+    """A write transaction (``BEGIN IMMEDIATE``), or a savepoint when one is already open.
+    ``before_commit`` runs last inside the transaction (its error rolls everything back)."""
     if conn.in_transaction:
         with _savepoint(conn):
             yield conn
@@ -83,8 +60,32 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        if before_commit is not None:
+            before_commit()
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+@contextmanager
+def schema_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run a block of schema changes atomically, holding the write lock from the start, with
+    foreign-key enforcement off and ``PRAGMA foreign_key_check`` before ``COMMIT``. Inside a
+    user's transaction it is a savepoint, and enforcement stays as it is (SQLite cannot switch
+    it inside a transaction; the executor refuses a rebuild that would fire ``ON DELETE``)."""
+    if conn.in_transaction:
+        with write_transaction(conn):
+            yield conn
+        return
+    enforced = foreign_keys_enforced(conn)
+    if enforced:
+        conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        check = (lambda: _foreign_key_check(conn)) if enforced else None
+        with write_transaction(conn, before_commit=check):
+            yield conn
+    finally:
+        if enforced:
+            conn.execute("PRAGMA foreign_keys=ON")
