@@ -415,7 +415,7 @@ def test_rename_column_renames_default_named_indexes_too() -> None:
     assert compiled.statements == (
         'ALTER TABLE "a" RENAME COLUMN "b" TO "c"',
         'DROP INDEX "a_b_index"',
-        'CREATE INDEX "a_c_index" ON "a" ("c")',
+        'CREATE INDEX "a_c_index" ON a ("c")',  # its stored SQL, renamed
     )
     with pytest.raises(OperationError, match="already has column 'ID'"):
         compile_on(conn, RenameColumn("a", old="b", new="ID"))

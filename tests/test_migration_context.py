@@ -847,3 +847,55 @@ def test_fill_left_as_the_generated_placeholder_is_a_clear_error() -> None:
     db.migrations = [step]
     with pytest.raises(MigrationError, match=r"replace fill=\.\.\."):
         db.migrate_up()
+
+
+def test_add_column_by_rebuild_never_drops_strict_or_collate() -> None:
+    strict_table = (
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT COLLATE NOCASE NOT NULL) STRICT"
+    )
+    add_slug = migration(
+        "add_slug",
+        up=lambda ctx: ctx.schema.add_column("tags", "slug", {"type": "text", "notNull": True}),
+    )
+    with database(schemas=[], connection=":memory:", migrations=[add_slug]) as db:
+        db.raw(strict_table)
+        with pytest.raises(MigrationError, match="would lose its COLLATE, STRICT"):
+            db.migrate_up()
+        assert db.raw("SELECT sql FROM sqlite_master WHERE name = 'tags'") == [
+            {"sql": strict_table}
+        ]
+
+
+@pytest.mark.parametrize(
+    "index_sql",
+    [
+        "CREATE INDEX people_lower_email ON people (lower(email))",
+        'CREATE INDEX people_named ON people (name) WHERE "email" IS NOT NULL',
+    ],
+)
+def test_drop_column_drops_expression_and_partial_indexes_that_use_it(index_sql: str) -> None:
+    drop_email = migration("drop_email", up=lambda ctx: ctx.schema.drop_column("people", "email"))
+    with database(schemas=[], connection=":memory:", migrations=[drop_email]) as db:
+        db.raw("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, email TEXT)")
+        db.raw("CREATE INDEX people_name ON people (name)")
+        db.raw(index_sql)
+        db.raw("INSERT INTO people (name, email) VALUES ('Ann', 'ann@example.com')")
+        assert db.migrate_up() == ["drop_email"]
+        assert [c["name"] for c in db.raw("PRAGMA table_info(people)")] == ["id", "name"]
+        assert [i["name"] for i in db.raw("PRAGMA index_list(people)")] == ["people_name"]
+        assert db.raw("SELECT name FROM people") == [{"name": "Ann"}]
+
+
+def test_drop_column_refuses_to_lose_a_multi_column_unique_constraint() -> None:
+    class Pair(Table, table="pairs"):
+        id: int | None = Field(default=None, primary_key=True)
+
+    db = database(schemas=[Pair], connection=":memory:")
+    db.raw("CREATE TABLE pairs (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c TEXT, UNIQUE (a, b))")
+    db.raw("INSERT INTO pairs (a, b, c) VALUES ('x', 'y', 'z')")
+    before = db.raw("SELECT sql FROM sqlite_master WHERE name = 'pairs'")
+    db.migrations = [migration("drop_b", up=lambda ctx: ctx.schema.drop_column("pairs", "b"))]
+    with pytest.raises(MigrationError, match=r"UNIQUE \(a, b\)"):
+        db.migrate_up()
+    assert db.raw("SELECT sql FROM sqlite_master WHERE name = 'pairs'") == before
+    assert db.raw("SELECT a, b, c FROM pairs") == [{"a": "x", "b": "y", "c": "z"}]

@@ -1020,3 +1020,56 @@ def test_database_check_lists_drift_pending_and_edited_migrations() -> None:
         "schema: drop table stray",
         "applied but missing from code: second",
     ]
+
+
+def test_a_rebuild_inside_a_user_transaction_never_cascades_into_child_rows(
+    db_path: Path,
+) -> None:
+    class Parent(Table, table="parents"):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str
+        nick: str | None = Field(default=None, index=True)
+
+    class Child(Table, table="children"):
+        id: int | None = Field(default=None, primary_key=True)
+        parent_id: int = Field(references=Parent, on_delete="cascade")
+
+    with database(schemas=[Parent, Child], connection=db_path, sync_schemas=True) as db:
+        parent = db.table(Parent).insert({"name": "Ann", "nick": "a"})
+        db.table(Child).insert({"parent_id": parent.id})
+
+    # Changing a column's definition rebuilds its table.
+    drop_nick = migration(
+        "drop_nick",
+        up=lambda ctx: ctx.schema.alter_column("parents", "nick", {"type": "varchar", "length": 9}),
+    )
+    with database(schemas=[], connection=db_path, migrations=[drop_nick]) as db:
+        with pytest.raises(MigrationError, match="drop_nick") as caught, db.transaction():
+            db.migrate_up()
+        assert "children" in str(caught.value)
+        # The child row survived, and nothing was applied.
+        assert db.raw("SELECT parent_id FROM children") == [{"parent_id": 1}]
+        assert db.migration_status().pending == ["drop_nick"]
+        # Outside a transaction the same migration works and keeps the child rows.
+        assert db.migrate_up() == ["drop_nick"]
+        assert db.raw("SELECT parent_id FROM children") == [{"parent_id": 1}]
+
+
+def test_a_non_transactional_migration_does_not_commit_the_enclosing_transaction(
+    db_path: Path,
+) -> None:
+    class Item(Table, table="items"):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str
+
+    loose = migration(
+        "loose", up=lambda ctx: ctx.sql("CREATE TABLE extra (x)"), transactional=False
+    )
+    with database(schemas=[Item], connection=db_path, sync_schemas=True, migrations=[loose]) as db:
+        with pytest.raises(MigrationError, match="loose"), db.transaction():
+            db.table(Item).insert({"name": "temp"})
+            db.migrate_up()
+        # The block was left with an error, so everything in it was rolled back.
+        assert db.raw("SELECT name FROM items") == []
+        assert db.migration_status().pending == ["loose"]
+        assert "extra" not in db.sqlite.table_names()

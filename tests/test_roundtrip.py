@@ -467,3 +467,19 @@ def test_json_documents_round_trip(sample_db: Database, doc: dict[str, Any]) -> 
 @given(st.lists(json_values, max_size=5))
 def test_json_lists_round_trip(sample_db: Database, items: list[Any]) -> None:
     assert round_trip(sample_db, items=items).items == items
+
+
+def test_a_strict_model_reads_back_its_json_tuples_and_sets() -> None:
+    from pydantic import ConfigDict  # only this test needs a model configuration
+
+    class Strict(Table, table="strict_rows"):
+        model_config = ConfigDict(strict=True)
+        id: int | None = Field(default=None, primary_key=True)
+        point: tuple[int, int] = (0, 0)
+        tags: set[str] = set()
+
+    with database(schemas=[Strict], connection=":memory:", sync_schemas=True) as db:
+        rows = db.table(Strict)
+        stored = rows.insert(Strict(point=(1, 2), tags={"a"}))
+        assert (stored.point, stored.tags) == ((1, 2), {"a"})
+        assert rows.find() == [stored]

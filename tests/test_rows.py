@@ -840,3 +840,59 @@ def test_stored_values_the_model_cannot_read_are_row_errors(db: Database) -> Non
         users.update(where={"id": 2}, data={"level": 2})
     assert users.find(where={"name": "Ann"}) == [User(id=1, name="Ann")]
     assert db.raw("SELECT level FROM users WHERE id = 2") == [{"level": 1}]
+
+
+def test_insert_reads_back_its_row_when_a_column_is_named_rowid() -> None:
+    class Entry(Table, table="entries"):
+        code: str = Field(primary_key=True)
+        rowid: int = 0  # shadows SQLite's own rowid name
+
+    with database(schemas=[Entry], connection=":memory:", sync_schemas=True) as db:
+        entries = db.table(Entry)
+        assert entries.insert({"code": "a", "rowid": 5}) == Entry(code="a", rowid=5)
+        assert entries.insert({"code": "b", "rowid": 1}) == Entry(code="b", rowid=1)
+        assert entries.insert({"code": "c", "rowid": 1}) == Entry(code="c", rowid=1)
+
+
+def test_update_stores_the_values_the_model_validators_return() -> None:
+    class Account(Table, table="accounts"):
+        id: int | None = Field(default=None, primary_key=True)
+        email: str
+
+        @pydantic.field_validator("email")
+        @classmethod
+        def lower_case(cls, value: str) -> str:
+            return value.strip().lower()
+
+    with database(schemas=[Account], connection=":memory:", sync_schemas=True) as db:
+        accounts = db.table(Account)
+        accounts.insert_many([{"email": "Ann@X.org"}, {"email": "bo@x.org"}])
+        updated = accounts.update(where={"id": 1}, data={"email": " Anna@X.org "})
+        assert [a.email for a in updated] == ["anna@x.org"]
+        # What update returned is what the table holds, so it can be found again.
+        assert db.raw("SELECT email FROM accounts ORDER BY id") == [
+            {"email": "anna@x.org"},
+            {"email": "bo@x.org"},
+        ]
+        assert accounts.find(where={"email": "anna@x.org"}) == updated
+
+
+def test_insert_whose_stored_row_the_model_rejects_keeps_nothing() -> None:
+    calls = {"n": 0}
+
+    class Once(Table, table="validated_once"):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str
+
+        @pydantic.field_validator("name")
+        @classmethod
+        def only_first_time(cls, value: str) -> str:
+            calls["n"] += 1
+            if calls["n"] > 1:
+                raise ValueError("seen before")
+            return value
+
+    db = database(schemas=[Once], connection=":memory:", sync_schemas=True)
+    with pytest.raises(RowError, match="seen before"):
+        db.table(Once).insert({"name": "x"})
+    assert db.raw("SELECT count(*) AS n FROM validated_once") == [{"n": 0}]

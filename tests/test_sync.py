@@ -867,3 +867,47 @@ def test_a_no_op_sync_on_a_read_only_database_does_not_fail(tmp_path: Path) -> N
     # With something to apply, the read-only error is not hidden.
     with pytest.raises(SyncError, match="readonly"):
         database(schemas=[RoMore], connection=read_only).sync()
+
+
+def test_adding_a_column_by_rebuild_never_drops_strict_or_collate() -> None:
+    strict_table = (
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT COLLATE NOCASE NOT NULL) STRICT"
+    )
+
+    class Tag(Table, table="tags"):
+        id: int | None = Field(default=None, primary_key=True)
+        label: str
+        slug: str  # NOT NULL without a default: on an empty table, only a rebuild adds it
+
+    with database(schemas=[Tag], connection=":memory:") as db:
+        db.raw(strict_table)
+        [op] = db.plan().blocked
+        assert "COLLATE, STRICT" in (op.reason or "")
+        with pytest.raises(SyncError, match="slug"):
+            db.sync()
+        assert db.raw("SELECT sql FROM sqlite_master WHERE name = 'tags'") == [
+            {"sql": strict_table}
+        ]
+
+
+def test_generated_columns_are_seen_by_plan_and_sync() -> None:
+    class Doubled(Table, table="doubled"):
+        id: int | None = Field(default=None, primary_key=True)
+        a: int = 0
+        twice: int | None = None
+
+    class Plain(Table, table="doubled"):
+        id: int | None = Field(default=None, primary_key=True)
+        a: int = 0
+
+    db = database(schemas=[Doubled], connection=":memory:")
+    db.raw(
+        "CREATE TABLE doubled (id INTEGER PRIMARY KEY, a INTEGER NOT NULL DEFAULT 0, "
+        "twice INTEGER GENERATED ALWAYS AS (a * 2) VIRTUAL)"
+    )
+    assert db.plan().in_sync  # the generated column is there: nothing to add
+    db.sync()
+    db.raw("INSERT INTO doubled (a) VALUES (21)")
+    assert [row.twice for row in db.table(Doubled).find()] == [42]
+    other = database(schemas=[Plain], connection=db.conn)
+    assert [op.describe() for op in other.plan().unsafe] == ["drop column doubled.twice"]

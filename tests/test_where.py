@@ -484,3 +484,31 @@ def test_models_are_not_kept_alive_by_a_cache() -> None:
     gone = use_a_temporary_model()
     gc.collect()
     assert gone() is None
+
+
+def test_a_uuid_given_in_another_form_finds_its_row() -> None:
+    from uuid import UUID, uuid4  # only these tests use UUIDs
+
+    class Token(Table, table="tokens"):
+        id: UUID = Field(default_factory=uuid4, primary_key=True)
+
+    with database(schemas=[Token], connection=":memory:", sync_schemas=True) as db:
+        tokens = db.table(Token)
+        token = tokens.insert({})
+        assert tokens.get(str(token.id).upper()) == token
+        assert tokens.get(token.id.hex) == token
+        assert tokens.find(where={"id": {"in": [token.id.urn]}}) == [token]
+
+
+def test_a_where_integer_beyond_64_bits_is_a_query_error_naming_the_field() -> None:
+    class Big(Table, table="big_where"):
+        id: int | None = Field(default=None, primary_key=True)
+
+    db = database(schemas=[Big], connection=":memory:", sync_schemas=True)
+    for call in (
+        lambda: db.table(Big).find(where={"id": 2**70}),
+        lambda: db.table(Big).count(where={"id": {"gt": -(2**70)}}),
+        lambda: db.table(Big).delete(where={"id": 2**64}),
+    ):
+        with pytest.raises(QueryError, match=r"'id'.*64-bit"):
+            call()

@@ -110,7 +110,7 @@ class SchemaContext:
         try:
             return to_column_spec(self._name(name, "a column name"), column, where=where)
         except HedystiaError as exc:  # the message names the call (``where``) already
-            raise self._error(str(exc).removeprefix(f"migration {self._migration!r}: ")) from exc
+            raise self._error(str(exc)) from exc
 
     def _table(self, name: str) -> TableSpec:
         stored = introspect.find_table(self._db.conn, self._name(name, "a table name"))

@@ -136,10 +136,13 @@ def _diff_indexes(
 ) -> list[PlannedOperation]:
     ops: list[PlannedOperation] = []
     current_indexes = {fold_identifier(i.name): i for i in current.indexes}
+    # Columns the safe operations do not add (their add is blocked): an index that uses one,
+    # as a key, in an expression or in its WHERE, cannot be created yet.
+    missing = [c.name for c in table.columns if not working.has_column(c.name)]
     for index in table.indexes:
         found = current_indexes.pop(fold_identifier(index.name), None)
         if found is None:
-            if all(working.has_column(c) for c in index.column_names):
+            if not any(index.uses(column) for column in missing):
                 ops.append(PlannedOperation(CreateIndex(table.name, index=index)))
         elif index_changed(index, found):
             ops.append(

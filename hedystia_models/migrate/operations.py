@@ -27,7 +27,7 @@ from ..schema.changes import (
     without_column,
     without_index,
 )
-from ..schema.compare import column_changes
+from ..schema.compare import column_changes, table_changes
 from ..schema.spec import ColumnSpec, IndexSpec, TableSpec, index_name
 
 __all__ = [
@@ -294,7 +294,10 @@ class AlterTable(Operation):
 
     def reverse(self) -> Operation:
         return AlterTable(
-            self.table, desired=self.actual, actual=self.desired, changes=self.changes
+            self.table,
+            desired=self.actual,
+            actual=self.desired,
+            changes=tuple(table_changes(self.actual, self.desired)),
         )
 
     def _change(self, table: TableSpec) -> TableSpec:

@@ -96,7 +96,27 @@ def render_value(value: Any, indent: int = 0, *, base: int = 0, extra: int = 0) 
             return inline
         inner = "".join(f"{pad}    {item},\n" for item in items)
         return f"(\n{inner}{pad})"
+    if isinstance(value, str) and not fits(repr(value)):
+        pieces = _string_pieces(value, WIDTH - base - indent - 4)
+        if len(pieces) > 1:
+            inner = "".join(f"{pad}    {piece}\n" for piece in pieces)
+            return f"(\n{inner}{pad})"
     return repr(value)
+
+
+def _string_pieces(text: str, width: int) -> list[str]:
+    """``text`` as string literals of at most ``width`` columns each (a word longer than that
+    stays whole), split after spaces, which Python joins back into ``text`` exactly."""
+    pieces: list[str] = []
+    current = ""
+    for word in re.findall(r"\S*\s*", text):
+        if current and len(repr(current + word)) > width:
+            pieces.append(repr(current))
+            current = ""
+        current += word
+    if current or not pieces:
+        pieces.append(repr(current))
+    return pieces
 
 
 def _call(method: str, *args: Any, indent: int = 4, **kwargs: Any) -> str:
@@ -122,8 +142,13 @@ def _comment(text: str, indent: int) -> list[str]:
 
 
 def _sql_call(sql: str, indent: int) -> str:
-    """``ctx.sql("...")`` for a statement the ``ctx.schema`` calls cannot express."""
-    return f"ctx.sql({render_value(sql, 4, base=indent, extra=9)})"
+    """``ctx.sql("...")`` for a statement the ``ctx.schema`` calls cannot express; a long one
+    is split into string literals, one per line."""
+    inline = f"ctx.sql({sql!r})"
+    if indent + len(inline) <= WIDTH:
+        return inline
+    pieces = _string_pieces(sql, WIDTH - indent - 4)
+    return "ctx.sql(\n" + "".join(f"    {piece}\n" for piece in pieces) + ")"
 
 
 def _expressible(table: str, index: IndexSpec) -> bool:
@@ -323,5 +348,13 @@ def render_migration(name: str, plan: Plan, *, variable: str = "migration_") -> 
         f"{up}\n\n\n"
         "def down(ctx: MigrationContext) -> None:\n"
         f"{down}\n\n\n"
-        f"{variable} = migration({name!r}, up=up, down=down)\n"
+        f"{_assignment(variable, name)}\n"
     )
+
+
+def _assignment(variable: str, name: str) -> str:
+    """``migration_ = migration('name', up=up, down=down)``, wrapped when it is too wide."""
+    line = f"{variable} = migration({name!r}, up=up, down=down)"
+    if len(line) <= WIDTH:
+        return line
+    return f"{variable} = migration(\n    {name!r},\n    up=up,\n    down=down,\n)"

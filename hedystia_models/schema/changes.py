@@ -12,7 +12,7 @@ from dataclasses import replace
 from ..errors import SpecError
 from .quoting import fold_identifier
 from .spec import ColumnSpec, IndexExpression, IndexKey, IndexSpec, TableSpec, index_name
-from .sqltext import rename_identifier
+from .sqltext import rename_identifier, rename_in_index_sql
 
 __all__ = [
     "with_index",
@@ -77,21 +77,24 @@ def _rename_key(key: IndexKey, old: str, new: str) -> IndexKey:
 
 
 def _renamed_index(table: str, index: IndexSpec, old: str, new: str) -> IndexSpec:
-    """``index`` after its table's column ``old`` became ``new``. An index named by the default
-    convention (``<table>_<old>_index``) takes the new column's name, so the name keeps
-    describing the index and a later plan does not add a second one."""
+    """``index`` after its table's column ``old`` became ``new``, its stored SQL following (the
+    column renamed in its keys and ``WHERE`` only, sort order and collations kept). An index
+    named by the default convention (``<table>_<old>_index``) takes the new column's name, so
+    the name keeps describing the index and a later plan does not add a second one."""
     if not index.uses(old):
         return index
     keys = tuple(_rename_key(k, old, new) for k in index.columns)
     where = None if index.where is None else rename_identifier(index.where, old, new)
     name = index.name
-    sql = None if index.sql is None else rename_identifier(index.sql, old, new)
     if not index.has_expressions:
         before = [str(k) for k in index.columns]
         after = [str(k) for k in keys]
         for unique in (False, True):
             if index.name == index_name(table, before, unique=unique):
-                name, sql = index_name(table, after, unique=unique), None
+                name = index_name(table, after, unique=unique)
+    sql = None
+    if index.sql is not None:
+        sql = rename_in_index_sql(index.sql, old, new, name=name if name != index.name else None)
     return replace(index, name=name, columns=keys, where=where, sql=sql)
 
 

@@ -6,7 +6,8 @@ constraints. Each function says in words how ``actual`` (the database) differs f
 from __future__ import annotations
 
 from .quoting import UNPARSED, fold_identifier, parse_sql_literal
-from .spec import ColumnSpec, IndexKey, IndexSpec, TableSpec, normalize_sql
+from .spec import ColumnSpec, ForeignKeySpec, IndexKey, IndexSpec, Reference, TableSpec
+from .sqltext import same_statement, sql_words
 
 __all__ = ["column_changes", "index_changed", "same_default", "table_changes"]
 
@@ -22,7 +23,7 @@ def same_default(a: str | None, b: str | None) -> bool:
     va, vb = parse_sql_literal(a), parse_sql_literal(b)
     if va is not UNPARSED and vb is not UNPARSED:
         return type(va) is type(vb) and va == vb
-    return normalize_sql(a).casefold() == normalize_sql(b).casefold()
+    return same_statement(a, b)
 
 
 def _is_null_default(text: str | None) -> bool:
@@ -30,7 +31,32 @@ def _is_null_default(text: str | None) -> bool:
 
 
 def _same_sql(a: str | None, b: str | None) -> bool:
-    return (a and normalize_sql(a)) == (b and normalize_sql(b))
+    """Two optional SQL expressions that read the same (see ``same_statement``)."""
+    if a is None or b is None:
+        return a is b
+    return same_statement(a, b)
+
+
+def _names(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(fold_identifier(n) for n in names)
+
+
+def _reference(reference: Reference | None) -> tuple[str, ...] | None:
+    """A reference as SQLite compares it: names folded, actions as they are."""
+    if reference is None:
+        return None
+    r = reference
+    return (*_names((r.table, r.column)), r.on_delete, r.on_update)
+
+
+def _foreign_key(fk: ForeignKeySpec) -> tuple[object, ...]:
+    return (
+        _names(fk.columns),
+        fold_identifier(fk.other_table),
+        _names(fk.other_columns),
+        fk.on_delete,
+        fk.on_update,
+    )
 
 
 def column_changes(desired: ColumnSpec, actual: ColumnSpec) -> list[str]:
@@ -50,13 +76,13 @@ def column_changes(desired: ColumnSpec, actual: ColumnSpec) -> list[str]:
         changes.append("becomes UNIQUE" if desired.unique else "no longer UNIQUE")
     if not _same_sql(desired.check, actual.check):
         changes.append(f"check {actual.check} -> {desired.check}")
-    if desired.references != actual.references:
+    if _reference(desired.references) != _reference(actual.references):
         changes.append(f"references {actual.references} -> {desired.references}")
     return changes
 
 
-def _key(key: IndexKey) -> str:
-    return fold_identifier(key) if isinstance(key, str) else normalize_sql(key.sql).casefold()
+def _key(key: IndexKey) -> object:
+    return fold_identifier(key) if isinstance(key, str) else sql_words(key.sql)
 
 
 def index_changed(desired: IndexSpec, actual: IndexSpec) -> bool:
@@ -74,16 +100,17 @@ def table_changes(desired: TableSpec, actual: TableSpec) -> list[str]:
     """How the table-level constraints differ: primary key order, multi-column foreign keys
     and ``UNIQUE`` constraints, table ``CHECK`` constraints (empty when equal)."""
     changes = []
-    if desired.primary_key != actual.primary_key and {
-        fold_identifier(c) for c in desired.primary_key
-    } == {fold_identifier(c) for c in actual.primary_key}:
+    wanted, found = _names(desired.primary_key), _names(actual.primary_key)
+    if wanted != found and set(wanted) == set(found):
         changes.append(f"primary key order {actual.primary_key} -> {desired.primary_key}")
-    if set(desired.foreign_keys) != set(actual.foreign_keys):
+    if {_foreign_key(fk) for fk in desired.foreign_keys} != {
+        _foreign_key(fk) for fk in actual.foreign_keys
+    }:
         changes.append("multi-column foreign keys differ")
-    if set(desired.unique_together) != set(actual.unique_together):
+    if {_names(u) for u in desired.unique_together} != {_names(u) for u in actual.unique_together}:
         changes.append("multi-column UNIQUE constraints differ")
-    if {normalize_sql(c.expression) for c in desired.checks} != {
-        normalize_sql(c.expression) for c in actual.checks
+    if {sql_words(c.expression) for c in desired.checks} != {
+        sql_words(c.expression) for c in actual.checks
     }:
         changes.append("table CHECK constraints differ")
     return changes

@@ -19,7 +19,9 @@ __all__ = [
     "index_where",
     "mentions",
     "rename_identifier",
+    "rename_in_index_sql",
     "same_statement",
+    "sql_words",
     "unquote",
 ]
 
@@ -75,24 +77,68 @@ def rename_identifier(sql: str, old: str, new: str) -> str:
     )
 
 
-def _words(sql: str) -> list[str]:
-    return [
-        fold_identifier(unquote(token)) if _is_name(token) else token.upper()
+def sql_words(sql: str) -> tuple[str, ...]:
+    """``sql`` as the words SQLite reads: spacing and comments dropped, names unquoted and
+    folded as SQLite folds them (ASCII letters only), keywords folded the same way; string
+    literals kept exactly, since their case is their value.
+
+    >>> sql_words("lower(Name) = 'Ann'  -- note")
+    ('lower', '(', 'name', ')', '=', "'Ann'")
+    """
+    return tuple(
+        token if token.startswith("'") else fold_identifier(unquote(token))
         for token in SQL_TOKEN.findall(sql)
         if token.strip() and not token.startswith(("--", "/*"))
-    ]
+    )
 
 
 def same_statement(a: str, b: str) -> bool:
-    """True when two statements are the same but for spacing, comments, the case of keywords
-    and names, and how names are quoted.
+    """True when two statements (or expressions) are the same but for spacing, comments, the
+    case of keywords and names, and how names are quoted.
 
     >>> same_statement('CREATE INDEX "i" ON "t" ("a")', "create index i on T (a)")
     True
     >>> same_statement("CREATE INDEX i ON t (a DESC)", "CREATE INDEX i ON t (a)")
     False
+    >>> same_statement("a = 'x'", "a = 'X'")
+    False
     """
-    return _words(a) == _words(b)
+    return sql_words(a) == sql_words(b)
+
+
+def _index_parts(tokens: list[str]) -> tuple[int | None, int]:
+    """In a ``CREATE INDEX``'s tokens: the position of the index name token (``None`` when
+    not found) and the position where the key list starts (the ``(`` after ``ON <table>``)."""
+    upper = [t.upper() for t in tokens]
+    words = [i for i, t in enumerate(tokens) if t.strip()]
+    name_at: int | None = None
+    if "INDEX" in upper:
+        after = [i for i in words if i > upper.index("INDEX")]
+        if len(after) >= 3 and [upper[i] for i in after[:3]] == ["IF", "NOT", "EXISTS"]:
+            after = after[3:]
+        name_at = after[0] if after else None
+    start = upper.index("ON") if "ON" in upper else 0
+    while start < len(tokens) and tokens[start] != "(":
+        start += 1
+    return name_at, start
+
+
+def rename_in_index_sql(sql: str, old: str, new: str, *, name: str | None = None) -> str:
+    """A stored ``CREATE INDEX`` after its table's column ``old`` became ``new``: the column
+    renamed in the keys and the ``WHERE`` only (never the index's or the table's own name),
+    and the index itself called ``name`` when given.
+
+    >>> rename_in_index_sql("CREATE INDEX tag ON tag (tag DESC)", "tag", "label")
+    'CREATE INDEX tag ON tag ("label" DESC)'
+    >>> rename_in_index_sql("CREATE INDEX t_a_index ON t (a)", "a", "b", name="t_b_index")
+    'CREATE INDEX "t_b_index" ON t ("b")'
+    """
+    tokens = SQL_TOKEN.findall(sql)
+    name_at, start = _index_parts(tokens)
+    head, keys = tokens[:start], "".join(tokens[start:])
+    if name is not None and name_at is not None:
+        head[name_at] = quote_identifier(name)
+    return "".join(head) + rename_identifier(keys, old, new)
 
 
 def _after_on_table(tokens: list[str]) -> int:
