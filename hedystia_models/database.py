@@ -42,6 +42,12 @@ ConnectionLike = (
 
 def _connect(connection: ConnectionLike, busy_timeout: float) -> tuple[sqlite_utils.Database, bool]:
     """Open (or adopt) a connection; the flag says whether we own it and must close it."""
+    if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)):
+        raise ConfigurationError(f"busy_timeout must be a number of seconds (got {busy_timeout!r})")
+    if not 0 <= busy_timeout < 86_400:
+        raise ConfigurationError(
+            f"busy_timeout must be from 0 to 86400 seconds (got {busy_timeout!r})"
+        )
     if isinstance(connection, sqlite_utils.Database):
         db, owned = connection, False
     elif isinstance(connection, sqlite3.Connection):

@@ -71,4 +71,6 @@ def migration(
         raise MigrationError(f"migration {name!r}: up must be callable")
     if down is not None and not callable(down):
         raise MigrationError(f"migration {name!r}: down must be callable or None")
+    if not isinstance(transactional, bool):
+        raise MigrationError(f"migration {name!r}: transactional must be True or False")
     return MigrationDefinition(name=name, up=up, down=down, transactional=transactional)

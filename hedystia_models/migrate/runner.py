@@ -191,6 +191,8 @@ class Migrator:
         Every targeted migration must be in the code and have a ``down``; otherwise nothing is
         rolled back and :class:`MigrationError` says which.
         """
+        if isinstance(steps, bool) or not isinstance(steps, int):
+            raise MigrationError(f"steps must be a whole number (got {steps!r})")
         if steps < 1:
             raise MigrationError(f"steps must be at least 1 (got {steps})")
         targets = list(reversed(self._applied()))[:steps]

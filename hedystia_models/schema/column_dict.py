@@ -55,6 +55,8 @@ def column_from_dict(
     ``check``, and ``references`` (``"table.column"`` or a dict with ``table``, ``column``,
     ``on_delete``, ``on_update``).
     """
+    if not isinstance(data, Mapping):
+        raise SpecError(f"a column definition must be a dict (got {type(data).__name__})")
     values: dict[str, Any] = {}
     for key, value in data.items():
         canonical = _ALIASES.get(key, key)
@@ -71,8 +73,15 @@ def column_from_dict(
     if "type" not in values:
         raise SpecError(f"column {column_name!r} needs a 'type'")
     sql_type = str(values["type"])
-    if values.get("length"):
-        sql_type = f"{sql_type}({int(values['length'])})"
+    length = values.get("length")
+    if isinstance(length, str) and length.isdigit():
+        length = int(length)
+    if length is not None:
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise SpecError(
+                f"column {column_name!r}: length must be a positive int (got {length!r})"
+            )
+        sql_type = f"{sql_type}({length})"
     default_sql = values.get("default_sql")
     if "default_value" in values and values["default_value"] is not None:
         if default_sql is not None:
@@ -83,6 +92,12 @@ def column_from_dict(
         references = Reference(*_split_reference(references))
     elif isinstance(references, Mapping):
         ref = {_ALIASES.get(k, k): v for k, v in references.items()}
+        missing = [k for k in ("table", "column") if k not in ref]
+        if missing or set(ref) - {"table", "column", "on_delete", "on_update"}:
+            raise SpecError(
+                f"column {column_name!r}: references takes table, column, on_delete and "
+                f"on_update (got {sorted(map(str, references))})"
+            )
         references = Reference(
             ref["table"],
             ref["column"],

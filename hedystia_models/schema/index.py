@@ -6,7 +6,7 @@ here; a :class:`~hedystia_models.schema.spec.TableSpec` holds its indexes as the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import SpecError
@@ -59,6 +59,14 @@ class IndexSpec:
     sql: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise SpecError(f"an index needs a non-empty name (got {self.name!r})")
+        if isinstance(self.columns, (str, bytes)) or not isinstance(self.columns, Iterable):
+            raise SpecError(
+                f"index {self.name!r}: columns must be a sequence of keys (got {self.columns!r})"
+            )
+        if not isinstance(self.unique, bool) or not isinstance(self.where, (str, type(None))):
+            raise SpecError(f"index {self.name!r}: unique must be a bool and where SQL text")
         object.__setattr__(self, "columns", tuple(self.columns))
         if not self.columns:
             raise SpecError(f"index {self.name!r} needs at least one column")

@@ -14,7 +14,7 @@ keys are handled in :mod:`hedystia_models.schema.column_dict`). Indexes live in
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -66,6 +66,36 @@ def fk_actions_sql(on_delete: str, on_update: str) -> str:
     return text
 
 
+def _check_types(owner: str, **values: tuple[object, type | tuple[type, ...]]) -> None:
+    """Raise :class:`SpecError` naming ``owner`` and the field when a value is not of its type.
+
+    >>> _check_types("column 'a'", type=(5, str))
+    Traceback (most recent call last):
+    ...
+    hedystia_models.errors.SpecError: column 'a': type must be str, not int (got 5)
+    """
+    for name, (value, kind) in values.items():
+        if not isinstance(value, kind):
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            expected = " or ".join("None" if k is type(None) else k.__name__ for k in kinds)
+            raise SpecError(
+                f"{owner}: {name} must be {expected}, not {type(value).__name__} (got {value!r})"
+            )
+
+
+def _check_items(owner: str, name: str, items: object, kind: type) -> tuple[Any, ...]:
+    """``items`` as a tuple whose every item is a ``kind``, or a :class:`SpecError`."""
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise SpecError(f"{owner}: {name} must be a sequence of {kind.__name__} (got {items!r})")
+    found = tuple(items)
+    for item in found:
+        if not isinstance(item, kind):
+            raise SpecError(
+                f"{owner}: every item of {name} must be a {kind.__name__} (got {item!r})"
+            )
+    return found
+
+
 def _normalize_action(action: str | None, what: str) -> str:
     text = _SPACES.sub(" ", (action or "NO ACTION").strip().replace("_", " ")).upper()
     if text not in FK_ACTIONS:
@@ -83,6 +113,7 @@ class Reference:
     on_update: str = "NO ACTION"
 
     def __post_init__(self) -> None:
+        _check_types("a reference", table=(self.table, str), column=(self.column, str))
         object.__setattr__(self, "on_delete", _normalize_action(self.on_delete, "on_delete"))
         object.__setattr__(self, "on_update", _normalize_action(self.on_update, "on_update"))
 
@@ -109,8 +140,19 @@ class ColumnSpec:
     references: Reference | None = None
 
     def __post_init__(self) -> None:
-        if not self.name:
-            raise SpecError("a column needs a non-empty name")
+        if not isinstance(self.name, str) or not self.name:
+            raise SpecError(f"a column needs a non-empty name (got {self.name!r})")
+        _check_types(
+            f"column {self.name!r}",
+            type=(self.type, str),
+            default_sql=(self.default_sql, (str, type(None))),
+            check=(self.check, (str, type(None))),
+            references=(self.references, (Reference, type(None))),
+            primary_key=(self.primary_key, bool),
+            auto_increment=(self.auto_increment, bool),
+            not_null=(self.not_null, bool),
+            unique=(self.unique, bool),
+        )
         object.__setattr__(self, "type", normalize_type(self.type))
         if self.auto_increment and not self.primary_key:
             raise SpecError(f"column {self.name!r}: auto_increment needs primary_key")
@@ -165,8 +207,11 @@ class ForeignKeySpec:
     on_update: str = "NO ACTION"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "columns", tuple(self.columns))
-        object.__setattr__(self, "other_columns", tuple(self.other_columns))
+        owner = "a multi-column foreign key"
+        _check_types(owner, other_table=(self.other_table, str))
+        object.__setattr__(self, "columns", _check_items(owner, "columns", self.columns, str))
+        other = _check_items(owner, "other_columns", self.other_columns, str)
+        object.__setattr__(self, "other_columns", other)
         object.__setattr__(self, "on_delete", _normalize_action(self.on_delete, "on_delete"))
         object.__setattr__(self, "on_update", _normalize_action(self.on_update, "on_update"))
 
@@ -177,6 +222,13 @@ class CheckSpec:
 
     expression: str
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_types(
+            "a CHECK constraint",
+            expression=(self.expression, str),
+            name=(self.name, (str, type(None))),
+        )
 
 
 @dataclass(frozen=True)
@@ -201,13 +253,27 @@ class TableSpec:
     sql: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "columns", tuple(self.columns))
-        object.__setattr__(self, "indexes", tuple(self.indexes))
-        object.__setattr__(self, "checks", tuple(self.checks))
-        object.__setattr__(self, "foreign_keys", tuple(self.foreign_keys))
-        object.__setattr__(self, "unique_together", tuple(tuple(u) for u in self.unique_together))
-        object.__setattr__(self, "triggers", tuple(self.triggers))
-        object.__setattr__(self, "unique_indexes", tuple(self.unique_indexes))
+        if not isinstance(self.name, str) or not self.name:
+            raise SpecError(f"a table needs a non-empty name (got {self.name!r})")
+        owner = f"table {self.name!r}"
+        set_ = object.__setattr__
+        set_(self, "columns", _check_items(owner, "columns", self.columns, ColumnSpec))
+        set_(self, "indexes", _check_items(owner, "indexes", self.indexes, IndexSpec))
+        set_(self, "checks", _check_items(owner, "checks", self.checks, CheckSpec))
+        set_(
+            self,
+            "foreign_keys",
+            _check_items(owner, "foreign_keys", self.foreign_keys, ForeignKeySpec),
+        )
+        together = _check_items(owner, "unique_together", self.unique_together, Iterable)
+        set_(
+            self,
+            "unique_together",
+            tuple(_check_items(owner, "unique_together", u, str) for u in together),
+        )
+        set_(self, "triggers", _check_items(owner, "triggers", self.triggers, str))
+        unique_indexes = _check_items(owner, "unique_indexes", self.unique_indexes, IndexSpec)
+        set_(self, "unique_indexes", unique_indexes)
         seen: set[str] = set()
         for column in self.columns:
             key = fold_identifier(column.name)
