@@ -41,16 +41,26 @@ class DatabaseState:
     rebuild_obstacles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Every view and trigger in the database.
     dependents: tuple[Dependent, ...] = ()
+    # Lookups by folded name, made once: a plan looks every table up several times.
+    _by_name: dict[str, TableSpec] = field(init=False, repr=False, compare=False)
+    _with_rows: frozenset[str] = field(init=False, repr=False, compare=False)
+    _obstacles: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        folded = {fold_identifier(name): spec for name, spec in self.tables.items()}
+        object.__setattr__(self, "_by_name", folded)
+        with_rows = frozenset(fold_identifier(n) for n in self.tables_with_rows)
+        object.__setattr__(self, "_with_rows", with_rows)
+        obstacles = {fold_identifier(n): o for n, o in self.rebuild_obstacles.items()}
+        object.__setattr__(self, "_obstacles", obstacles)
 
     def table(self, name: str) -> TableSpec | None:
         """The spec of table ``name`` (matched as SQLite matches names), or ``None``."""
-        folded = fold_identifier(name)
-        return next((t for n, t in self.tables.items() if fold_identifier(n) == folded), None)
+        return self._by_name.get(fold_identifier(name))
 
     def has_rows(self, name: str) -> bool:
         """True when table ``name`` held rows when the state was read."""
-        folded = fold_identifier(name)
-        return any(fold_identifier(n) == folded for n in self.tables_with_rows)
+        return fold_identifier(name) in self._with_rows
 
     def mentioning(self, column: str) -> list[Dependent]:
         """The views and triggers whose SQL names ``column``. The match is on name tokens, so
@@ -59,7 +69,4 @@ class DatabaseState:
 
     def obstacles(self, name: str) -> tuple[str, ...]:
         """What a rebuild of table ``name`` would lose (empty when nothing)."""
-        folded = fold_identifier(name)
-        return next(
-            (o for n, o in self.rebuild_obstacles.items() if fold_identifier(n) == folded), ()
-        )
+        return self._obstacles.get(fold_identifier(name), ())

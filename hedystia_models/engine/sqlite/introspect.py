@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import sqlite_utils
 from sqlite_utils.create_table_parser import (
@@ -54,11 +53,17 @@ __all__ = [
 INTERNAL_TABLES = frozenset({"__hedystia_migrations", "__hedystia_state"})
 
 
-@dataclass(frozen=True)
 class _Master:
-    """One read of ``sqlite_master``: (type, name, tbl_name, sql) rows."""
+    """One read of ``sqlite_master``: (type, name, tbl_name, sql) rows, grouped once by type
+    and by (type, table), so reading N tables stays linear."""
 
-    rows: list[tuple[str, str, str, str | None]]
+    def __init__(self, rows: list[tuple[str, str, str, str | None]]) -> None:
+        self.rows = rows
+        self._by_kind: dict[str, list[tuple[str, str | None]]] = {}
+        self._by_table: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+        for kind, name, table, sql in rows:
+            self._by_kind.setdefault(kind, []).append((name, sql))
+            self._by_table.setdefault((kind, fold_identifier(table)), []).append((name, sql))
 
     @classmethod
     def read(cls, db: sqlite_utils.Database) -> _Master:
@@ -66,12 +71,9 @@ class _Master:
 
     def of(self, kind: str, table: str | None = None) -> list[tuple[str, str | None]]:
         """(name, sql) of the entries of ``kind``, optionally only those on ``table``."""
-        folded = None if table is None else fold_identifier(table)
-        return [
-            (name, sql)
-            for type_, name, tbl, sql in self.rows
-            if type_ == kind and (folded is None or fold_identifier(tbl) == folded)
-        ]
+        if table is None:
+            return self._by_kind.get(kind, [])
+        return self._by_table.get((kind, fold_identifier(table)), [])
 
 
 def _is_internal(name: str) -> bool:
