@@ -1,4 +1,7 @@
-"""Map Python annotations to SQLite storage: declared type, constraints and value codecs.
+"""Map Python annotations to storage: kind, declared type, constraints and value codecs.
+
+The kind of a field comes from its annotation here; how SQLite declares and stores each kind
+(the table below) lives behind the engine seam, in :mod:`hedystia_models.engine.sqlite.storage`.
 
 One :class:`Storage` per field says how the field is declared in SQL (``sql_type``, whether it
 is nullable, which values a ``CHECK`` allows) and how its values cross the boundary:
@@ -27,10 +30,9 @@ Annotation                         Declared type    Stored as
 from __future__ import annotations
 
 import enum
-import json
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -41,16 +43,20 @@ import annotated_types
 import pydantic
 from pydantic.fields import FieldInfo
 
+from ..engine.sqlite.storage import (
+    JSON_TYPE,
+    KIND_STORAGE,
+    Codec,
+    choices_type,
+    decode_bool,
+    decode_json,
+    encode_bool,
+    identity,
+    text_type,
+)
 from ..errors import SchemaError
 
-__all__ = ["Storage", "storage_for"]
-
-Codec = Callable[[Any], Any]
-
-
-def identity(value: Any) -> Any:
-    """The codec of types sqlite3 stores as they are."""
-    return value
+__all__ = ["Codec", "Storage", "identity", "storage_for"]
 
 
 @dataclass(frozen=True)
@@ -65,84 +71,19 @@ class Storage:
     decode: Codec
 
 
-_MICRO = 1_000_000
-
-
-def _encode_timedelta(value: timedelta) -> int:
-    return (value.days * 86_400 + value.seconds) * _MICRO + value.microseconds
-
-
-def _decode_timedelta(value: Any) -> Any:
-    return timedelta(microseconds=value) if isinstance(value, int) else value
-
-
-def _decode_datetime(value: Any) -> Any:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _decode_date(value: Any) -> Any:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _decode_time(value: Any) -> Any:
-    return time.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _decode_decimal(value: Any) -> Any:
-    return Decimal(value) if isinstance(value, str) else value
-
-
-def _decode_uuid(value: Any) -> Any:
-    return UUID(value) if isinstance(value, str) else value
-
-
-def _decode_bool(value: Any) -> Any:
-    return bool(value) if isinstance(value, int) else value
-
-
-def _decode_json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
-
-
-def _encode_datetime(value: datetime) -> str:
-    return value.isoformat(sep=" ")
-
-
-def _encode_isoformat(value: date | time) -> str:
-    return value.isoformat()
-
-
-def _encode_str(value: Any) -> str:
-    return str(value)
-
-
-def _encode_uuid(value: Any) -> str:
-    # A string is read as a UUID first, so every spelling of one (upper case, no hyphens, a
-    # URN) becomes the canonical text that is stored; anything else raises.
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, str):
-        return str(UUID(value))
-    raise TypeError(f"expected a UUID, got {type(value).__name__}")
-
-
-def _encode_bool(value: Any) -> int:
-    return 1 if value else 0
-
-
-_SIMPLE: dict[type, tuple[str, str, Codec, Codec]] = {
-    # kind, declared type, encode, decode
-    bool: ("boolean", "BOOLEAN", identity, _decode_bool),  # sqlite3 binds bool as 0 / 1
-    int: ("integer", "INTEGER", identity, identity),
-    float: ("real", "REAL", identity, identity),
-    str: ("text", "TEXT", identity, identity),
-    bytes: ("blob", "BLOB", identity, identity),
-    Decimal: ("decimal", "TEXT", _encode_str, _decode_decimal),
-    datetime: ("datetime", "DATETIME", _encode_datetime, _decode_datetime),
-    date: ("date", "DATE", _encode_isoformat, _decode_date),
-    time: ("time", "TIME", _encode_isoformat, _decode_time),
-    timedelta: ("timedelta", "INTEGER", _encode_timedelta, _decode_timedelta),
-    UUID: ("uuid", "TEXT", _encode_uuid, _decode_uuid),
+#: Python type -> storage kind (the engine maps each kind to a declared type and codecs).
+_KINDS: dict[type, str] = {
+    bool: "boolean",
+    int: "integer",
+    float: "real",
+    str: "text",
+    bytes: "blob",
+    Decimal: "decimal",
+    datetime: "datetime",
+    date: "date",
+    time: "time",
+    timedelta: "timedelta",
+    UUID: "uuid",
 }
 
 _JSON_ORIGINS = (dict, list, tuple, set, frozenset, Mapping, Sequence)
@@ -187,12 +128,9 @@ def _max_length(metadata: Sequence[Any]) -> int | None:
 
 
 def _choices_storage(values: Sequence[Any], kind: str, where: str) -> tuple[str, str]:
-    if values and all(isinstance(v, bool) for v in values):
-        return kind, "BOOLEAN"
-    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return kind, "INTEGER"
-    if values and all(isinstance(v, str) for v in values):
-        return kind, "TEXT"
+    sql_type = choices_type(values)
+    if sql_type is not None:
+        return kind, sql_type
     raise SchemaError(
         f"{where}: {kind} values must be all strings or all integers (got {list(values)!r})"
     )
@@ -239,16 +177,15 @@ def storage_for(annotation: Any, info: FieldInfo | None, where: str) -> Storage:
         values = [v for v in args if v is not None]
         nullable = nullable or len(values) != len(args)
         kind, sql_type = _choices_storage(values, "literal", where)
-        encode: Codec = _encode_bool if sql_type == "BOOLEAN" else identity
-        decode: Codec = _decode_bool if sql_type == "BOOLEAN" else identity
+        encode: Codec = encode_bool if sql_type == "BOOLEAN" else identity
+        decode: Codec = decode_bool if sql_type == "BOOLEAN" else identity
         return Storage(kind, sql_type, nullable, tuple(values), encode, decode)
 
-    if isinstance(annotation, type) and annotation in _SIMPLE:
-        kind, sql_type, encode, decode = _SIMPLE[annotation]
+    if isinstance(annotation, type) and annotation in _KINDS:
+        kind = _KINDS[annotation]
+        sql_type, encode, decode = KIND_STORAGE[kind]
         if annotation is str:
-            length = _max_length(metadata)
-            if length is not None:
-                sql_type = f"VARCHAR({length})"
+            sql_type = text_type(_max_length(metadata))
         return Storage(kind, sql_type, nullable, None, encode, decode)
 
     origin = typing.get_origin(annotation) or annotation
@@ -266,7 +203,7 @@ def storage_for(annotation: Any, info: FieldInfo | None, where: str) -> Storage:
     ):
         if origin in (str, bytes):  # pragma: no cover - handled above
             raise SchemaError(f"{where}: unexpected sequence type {annotation!r}")
-        return Storage("json", "TEXT", nullable, None, _json_codec(annotation), _decode_json)
+        return Storage("json", JSON_TYPE, nullable, None, _json_codec(annotation), decode_json)
 
     if typing.get_origin(annotation) in (Union, types.UnionType):
         members = " | ".join(

@@ -1,0 +1,138 @@
+"""How SQLite stores each kind of value: its declared type and its codecs.
+
+The model stage (:mod:`hedystia_models.model.typemap`) decides the *kind* of a field from its
+annotation (``decimal``, ``datetime``, ``json``, ...); this module says how SQLite declares and
+stores that kind: ``Decimal`` as exact text, ``datetime`` as ISO 8601 text, ``timedelta`` as
+whole microseconds, ``UUID`` as canonical text, JSON as compact text. ``encode`` turns a
+validated Python value into something sqlite3 stores exactly; ``decode`` turns what sqlite3
+returns back into the Python value. Another engine keeps a table like this one of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+__all__ = [
+    "JSON_TYPE",
+    "KIND_STORAGE",
+    "Codec",
+    "choices_type",
+    "decode_bool",
+    "decode_json",
+    "encode_bool",
+    "identity",
+    "text_type",
+]
+
+Codec = Callable[[Any], Any]
+
+
+def identity(value: Any) -> Any:
+    """The codec of types sqlite3 stores as they are."""
+    return value
+
+
+_MICRO = 1_000_000
+
+
+def _encode_timedelta(value: timedelta) -> int:
+    return (value.days * 86_400 + value.seconds) * _MICRO + value.microseconds
+
+
+def _decode_timedelta(value: Any) -> Any:
+    return timedelta(microseconds=value) if isinstance(value, int) else value
+
+
+def _decode_datetime(value: Any) -> Any:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _decode_date(value: Any) -> Any:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _decode_time(value: Any) -> Any:
+    return time.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _decode_decimal(value: Any) -> Any:
+    return Decimal(value) if isinstance(value, str) else value
+
+
+def _decode_uuid(value: Any) -> Any:
+    return UUID(value) if isinstance(value, str) else value
+
+
+def decode_bool(value: Any) -> Any:
+    return bool(value) if isinstance(value, int) else value
+
+
+def decode_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _encode_datetime(value: datetime) -> str:
+    return value.isoformat(sep=" ")
+
+
+def _encode_isoformat(value: date | time) -> str:
+    return value.isoformat()
+
+
+def _encode_str(value: Any) -> str:
+    return str(value)
+
+
+def _encode_uuid(value: Any) -> str:
+    # A string is read as a UUID first, so every spelling of one (upper case, no hyphens, a
+    # URN) becomes the canonical text that is stored; anything else raises.
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, str):
+        return str(UUID(value))
+    raise TypeError(f"expected a UUID, got {type(value).__name__}")
+
+
+def encode_bool(value: Any) -> int:
+    return 1 if value else 0
+
+
+#: kind -> (declared type, encode, decode)
+KIND_STORAGE: dict[str, tuple[str, Codec, Codec]] = {
+    "boolean": ("BOOLEAN", identity, decode_bool),  # sqlite3 binds bool as 0 / 1
+    "integer": ("INTEGER", identity, identity),
+    "real": ("REAL", identity, identity),
+    "text": ("TEXT", identity, identity),
+    "blob": ("BLOB", identity, identity),
+    "decimal": ("TEXT", _encode_str, _decode_decimal),
+    "datetime": ("DATETIME", _encode_datetime, _decode_datetime),
+    "date": ("DATE", _encode_isoformat, _decode_date),
+    "time": ("TIME", _encode_isoformat, _decode_time),
+    "timedelta": ("INTEGER", _encode_timedelta, _decode_timedelta),
+    "uuid": ("TEXT", _encode_uuid, _decode_uuid),
+}
+
+#: The declared type of a JSON column (dict, list, nested model): compact JSON text.
+JSON_TYPE = "TEXT"
+
+
+def text_type(max_length: int | None) -> str:
+    """The declared type of a string field: ``VARCHAR(n)`` with a ``max_length``."""
+    return "TEXT" if max_length is None else f"VARCHAR({max_length})"
+
+
+def choices_type(values: Sequence[Any]) -> str | None:
+    """The declared type of an Enum or Literal whose values are ``values`` (``None`` when
+    they are not all booleans, all integers or all strings)."""
+    if values and all(isinstance(v, bool) for v in values):
+        return "BOOLEAN"
+    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "INTEGER"
+    if values and all(isinstance(v, str) for v in values):
+        return "TEXT"
+    return None
