@@ -16,6 +16,7 @@ from .errors import (
     UnknownTableAttributeError,
     UnknownTableError,
 )
+from .migrate.context import MigrationContext
 from .migrate.migrations import MigrationDefinition, MigrationStatus, migration
 from .migrate.operations import Operation, Safety
 from .migrate.plan import Plan, PlannedOperation
@@ -36,6 +37,7 @@ __all__ = [
     "HedystiaError",
     "Index",
     "IndexSpec",
+    "MigrationContext",
     "MigrationDefinition",
     "MigrationError",
     "MigrationStatus",
