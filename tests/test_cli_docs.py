@@ -8,6 +8,7 @@ options must be in the "Global options" section.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -243,3 +244,53 @@ def test_the_generated_file_shown_in_docs_cli_md_is_what_auto_writes(project: Pr
     path = project.only_migration("rework_users")
     written = path.read_text(encoding="utf-8").replace(path.stem, "20260301093000_rework_users")
     assert written == expected
+
+
+def _console_block(doc: str, first: str) -> list[tuple[list[str], str]]:
+    """The commands of the ``console`` block that starts with ``first``, with their output."""
+    start = doc.index(f"```console\n{first}\n") + len("```console\n")
+    lines = doc[start : doc.index("```", start)].splitlines()
+    runs: list[tuple[list[str], str]] = []
+    for line in lines:
+        if line.startswith("$ hedystia-models "):
+            runs.append((shlex.split(line)[2:], ""))
+        else:
+            args, output = runs[-1]
+            runs[-1] = (args, output + line + "\n")
+    return runs
+
+
+def test_the_sync_dry_run_shown_in_docs_cli_md_is_what_sync_prints(project: Project) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    project.models(
+        """
+        from hedystia_models import Field, Table
+
+
+        class User(Table, table="users"):
+            id: int | None = Field(default=None, primary_key=True)
+            age: int = 0
+            legacy: str | None = None
+        """
+    )
+    project.ok("sync")
+    project.models(
+        """
+        from hedystia_models import Field, Table
+
+
+        class User(Table, table="users"):
+            id: int | None = Field(default=None, primary_key=True)
+            age: str = "0"
+            nickname: str | None = None
+        """
+    )
+    runs = _console_block(doc, "$ hedystia-models sync --dry-run")
+    assert [args for args, _ in runs] == [
+        ["sync", "--dry-run"],
+        ["sync", "--dry-run", "--json"],
+        ["sync"],
+        ["sync"],
+    ]
+    for args, expected in runs:
+        assert project.ok(*args).stdout == expected, args

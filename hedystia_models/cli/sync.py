@@ -28,7 +28,7 @@ def sync(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
             emit_json(plan.to_dict())
         else:
             click.echo(str(plan))
-        if not dry_run and plan:
+        if not dry_run and (plan.safe or plan.blocked):
             # The plan printed above already lists what sync leaves alone; its log warnings
             # would repeat that on stderr (kept with --verbose).
             logger = logging.getLogger("hedystia_models")
