@@ -172,7 +172,7 @@ class Database:
 
     def plan(self) -> Plan:
         """Compare the live schema with the models; nothing is changed."""
-        return plan_for(self.sqlite, self.specs, self.executor)
+        return plan_for(self.specs, self.executor)
 
     def sync(self) -> Plan:
         """Apply the safe operations of :meth:`plan` in one transaction (see

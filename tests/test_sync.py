@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 from pydantic import BaseModel
 
-import hedystia_models.migrate.planner as planner_module
+import hedystia_models.engine.sqlite.introspect as introspect_module
 import hedystia_models.migrate.sync as sync_module
 from hedystia_models import (
     Database,
@@ -64,7 +64,7 @@ def forbid_introspection(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("introspected although nothing changed")
 
-    monkeypatch.setattr(planner_module, "read_database", fail)
+    monkeypatch.setattr(introspect_module, "read_database", fail)
     monkeypatch.setattr(sync_module, "plan_for", fail)
 
 
@@ -799,14 +799,14 @@ def test_hand_made_column_is_noticed_by_sync(db_path: Path) -> None:
         other.execute("ALTER TABLE fast ADD COLUMN sneaky TEXT")
     other.close()
     calls: list[object] = []
-    real = planner_module.read_database
+    real = introspect_module.read_database
 
     def counting(db_: Any) -> Any:
         calls.append(db_)
         return real(db_)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(planner_module, "read_database", counting)
+        patch.setattr(introspect_module, "read_database", counting)
         plan = db.sync()
     assert calls, "a changed schema must be introspected"
     assert [(op.kind, op.column) for op in plan.unsafe] == [("drop_column", "sneaky")]

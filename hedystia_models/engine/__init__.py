@@ -42,6 +42,10 @@ class Executor(Protocol):
         :class:`~hedystia_models.errors.OperationError` when it cannot be done."""
         ...
 
+    def read_state(self) -> DatabaseState:
+        """Read the live database into a :class:`~hedystia_models.schema.state.DatabaseState`."""
+        ...
+
     def apply(self, operation: Operation) -> Compiled:
         """Read the live schema, compile ``operation`` against it and run it."""
         ...

@@ -14,10 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-import sqlite_utils
-
 from ..engine import Executor
-from ..engine.sqlite.introspect import read_database
 from ..errors import OperationError
 from ..schema.quoting import fold_identifier
 from ..schema.spec import TableSpec
@@ -30,9 +27,10 @@ from .verdicts import rebuild_with_rows_reason
 __all__ = ["compile_plan", "plan_for"]
 
 
-def plan_for(db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Executor) -> Plan:
-    """Introspect ``db``, diff it against ``specs`` and compile the result with ``executor``."""
-    state = read_database(db)
+def plan_for(specs: Sequence[TableSpec], executor: Executor) -> Plan:
+    """Read the database ``executor`` runs on, diff it against ``specs`` and have
+    ``executor`` compile the result."""
+    state = executor.read_state()
     return compile_plan(diff(specs, state), state, executor)
 
 

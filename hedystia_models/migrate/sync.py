@@ -74,7 +74,7 @@ def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Execut
     conn = db.conn
     if not conn.in_transaction and is_known_in_sync(conn, specs):
         return Plan()
-    first = plan_for(db, specs, executor)
+    first = plan_for(specs, executor)
     _raise_if_blocked(first)  # fail fast, before waiting for the write lock
     if first.safe:
         plan = _apply_locked(db, specs, executor)
@@ -96,7 +96,7 @@ def _apply_locked(
 ) -> Plan:
     conn = db.conn
     with schema_transaction(conn):
-        plan = plan_for(db, specs, executor)
+        plan = plan_for(specs, executor)
         _raise_if_blocked(plan)
         history.ensure_tables(conn)
         try:

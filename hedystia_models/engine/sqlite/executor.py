@@ -228,6 +228,11 @@ class SQLiteExecutor:
 
     # -- running ------------------------------------------------------------------------------
 
+    def read_state(self) -> DatabaseState:
+        """Every user table of the database, with the facts a plan needs (see
+        :func:`.introspect.read_database`)."""
+        return introspect.read_database(self.db)
+
     def apply(self, operation: Operation) -> Compiled:
         """Read the live schema of the operation's table, compile the operation and run it."""
         state = introspect.read_database(self.db, only=[operation.table])
