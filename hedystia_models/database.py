@@ -19,7 +19,7 @@ from .migrate import history
 from .migrate.migrations import MigrationDefinition, MigrationStatus, Migrator, load_migrations
 from .migrate.plan import Plan
 from .migrate.planner import plan_for
-from .migrate.sync import sync
+from .migrate.sync import create_missing_tables, sync
 from .model.schemas import normalize_schemas
 from .model.table import Table, table_info
 from .rows.repository import Repository
@@ -179,6 +179,24 @@ class Database:
         :func:`hedystia_models.migrate.sync.sync`); returns the plan it applied."""
         return sync(self.sqlite, self.specs, self.executor)
 
+    def upgrade(self) -> Plan:
+        """Bring the database to the models and the migrations, the way start-up does with
+        ``sync_schemas=True, run_migrations=True``: create the tables the models declare and
+        the database lacks, then run the pending migrations (which converge: a step whose
+        target already holds does nothing), then sync the rest (columns and indexes).
+
+        So a migration can alter or seed a table that only the models declare, a rename
+        migration runs before sync could add the new name as an empty column, and a fresh
+        database built from the models replays the whole history. A table created in the
+        first step is provisional: a migration that creates it itself (``ctx.schema`` or a raw
+        ``CREATE TABLE``) replaces it while it is empty. Returns the final sync's plan. See
+        ``docs/team-workflow.md``.
+        """
+        if self.migrations and self.migrator.status().pending:
+            created = create_missing_tables(self.sqlite, self.specs, self.executor)
+            self.migrator.up(provisional=[op.table for op in created])
+        return self.sync()
+
     # -- migrations ---------------------------------------------------------------------------
 
     @property
@@ -194,6 +212,13 @@ class Database:
         """Roll back the ``steps`` newest applied migrations, newest first; return their names
         (``[]`` when none is applied)."""
         return self.migrator.down(steps)
+
+    def stamp(self, *names: str) -> list[str]:
+        """Record migrations as applied without running them (Alembic's ``stamp``, Django's
+        ``--fake``): the named ones, or every pending one when no name is given. The timeline
+        records each as stamped. For a database that reached the schema another way (made
+        before migrations existed, say). Returns the names stamped."""
+        return self.migrator.stamp(list(names) if names else None)
 
     def migration_status(self) -> MigrationStatus:
         """Applied (with ``executed_at``), pending, edited-after-apply and missing migrations."""
@@ -291,8 +316,9 @@ def database(
         ``sqlite3.Connection`` / ``sqlite_utils.Database``.
     :param sync_schemas: run :meth:`Database.sync` now, so importing a module that builds its
         database at import time leaves the file in sync.
-    :param run_migrations: apply pending ``migrations`` now, before any sync (so a rename
-        migration runs before sync could add the new name as an empty column).
+    :param run_migrations: apply pending ``migrations`` now. With ``sync_schemas`` too, both
+        run as :meth:`Database.upgrade` does: missing tables first, then the migrations, then
+        the rest of the sync.
     :param migrations: a list or dict of :func:`~hedystia_models.migration` definitions, a
         module or package holding them, or a directory of migration files.
     :param busy_timeout: seconds to wait for another process's write lock.
@@ -305,9 +331,11 @@ def database(
         schemas=schemas, connection=connection, busy_timeout=busy_timeout, migrations=migrations
     )
     try:
-        if run_migrations:
+        if run_migrations and sync_schemas:
+            db.upgrade()
+        elif run_migrations:
             db.migrate_up()
-        if sync_schemas:
+        elif sync_schemas:
             db.sync()
     except BaseException:
         db.close()

@@ -31,6 +31,7 @@ from hedystia_models.migrate.operations import (
     DropTable,
     Operation,
     RenameColumn,
+    RenameTable,
     Safety,
 )
 from hedystia_models.migrate.plan import Plan, PlannedOperation
@@ -841,6 +842,7 @@ CHECKED = table("users", NAME, checks=(CheckSpec("id > 0"),))
 REVERSES: list[tuple[Operation, Operation]] = [
     (CreateTable("users", spec=USERS), DropTable("users", spec=USERS)),
     (DropTable("users", spec=USERS), CreateTable("users", spec=USERS)),
+    (RenameTable("users", new="people"), RenameTable("people", new="users")),
     (AddColumn("users", spec=NICK), DropColumn("users", spec=NICK)),
     (DropColumn("users", spec=NICK), AddColumn("users", spec=NICK)),
     (

@@ -801,9 +801,9 @@ def test_hand_made_column_is_noticed_by_sync(db_path: Path) -> None:
     calls: list[object] = []
     real = introspect_module.read_database
 
-    def counting(db_: Any) -> Any:
+    def counting(db_: Any, **kwargs: Any) -> Any:
         calls.append(db_)
-        return real(db_)
+        return real(db_, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(introspect_module, "read_database", counting)

@@ -10,6 +10,7 @@ the engine today (:mod:`hedystia_models.engine.sqlite`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -42,8 +43,9 @@ class Executor(Protocol):
         :class:`~hedystia_models.errors.OperationError` when it cannot be done."""
         ...
 
-    def read_state(self) -> DatabaseState:
-        """Read the live database into a :class:`~hedystia_models.schema.state.DatabaseState`."""
+    def read_state(self, only: Sequence[str] | None = None) -> DatabaseState:
+        """Read the live database (only the tables named in ``only``, when given) into a
+        :class:`~hedystia_models.schema.state.DatabaseState`."""
         ...
 
     def apply(self, operation: Operation) -> Compiled:

@@ -10,7 +10,7 @@ same SQL (native ``ALTER TABLE`` where SQLite can, else the one table rebuild).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -23,8 +23,10 @@ from ..engine.sqlite.executor import SQLiteExecutor
 from ..errors import HedystiaError, MigrationError, OperationError
 from ..model.table import Table, column_from_field, table_info
 from ..schema.compare import column_changes
-from ..schema.quoting import quote_identifier
+from ..schema.quoting import fold_identifier, quote_identifier
 from ..schema.spec import ColumnSpec, IndexSpec, TableSpec, index_name
+from ..schema.sqltext import created_table
+from . import converge
 from .operations import (
     AddColumn,
     AlterColumn,
@@ -35,6 +37,7 @@ from .operations import (
     DropTable,
     Operation,
     RenameColumn,
+    RenameTable,
     Safety,
 )
 from .verdicts import add_column_verdict
@@ -84,6 +87,43 @@ class SchemaContext:
         self._db = db
         self._migration = migration
         self._executor = executor if executor is not None else SQLiteExecutor(db)
+        #: Where notes go: the statements the history row records (set by the runner).
+        self.journal: list[str] = []
+        #: Tables (folded names) start-up created from the models just before the migrations
+        #: ran; a migration creating one of them itself replaces it while it is empty.
+        self.provisional: set[str] = set()
+
+    def replace_provisional(self, name: str) -> None:
+        """Drop table ``name`` when start-up created it from the models (it is empty), so that
+        the migration about to create it makes it its own way."""
+        folded = fold_identifier(name)
+        if folded not in self.provisional:
+            return
+        self.provisional.discard(folded)
+        current = self._live(name)
+        if current is None or introspect.has_rows(self._db.conn, current.name):
+            return
+        self._already(f"table {current.name} was made from the models at start-up: replaced")
+        self._apply(DropTable(current.name, spec=current))
+
+    def _already(self, note: str | None) -> bool:
+        """Record ``note`` (a step that finds its target already there) in the history row;
+        True when there was one, so the caller does nothing more."""
+        if note is None:
+            return False
+        self.journal.append(f"-- already done: {note}")
+        return True
+
+    def _converge(self, rule: Callable[..., str | None], *args: Any) -> bool:
+        """Ask a rule of :mod:`.converge`; its conflicts become this migration's errors."""
+        try:
+            return self._already(rule(*args))
+        except OperationError as exc:
+            raise self._error(str(exc)) from exc
+
+    def _live(self, name: str) -> TableSpec | None:
+        stored = introspect.find_table(self._db.conn, self._name(name, "a table name"))
+        return None if stored is None else introspect.read_table(self._db, stored)
 
     def _error(self, what: str) -> MigrationError:
         return MigrationError(f"migration {self._migration!r}: {what}", self._migration)
@@ -131,32 +171,33 @@ class SchemaContext:
             spec = table if isinstance(table, TableSpec) else table_info(table).spec
         except HedystiaError as exc:
             raise self._error(f"create_table: {exc}") from exc
-        if introspect.find_table(self._db.conn, spec.name) is None:
+        current = self._live(spec.name)
+        if current is not None and current != spec:
+            self.replace_provisional(spec.name)
+        if not self._converge(converge.table_created, self._live(spec.name), spec):
             self._apply(CreateTable(spec.name, spec=spec))
-            return
-        current = self._table(spec.name)
-        differences: list[str] = []
-        for column in spec.columns:
-            if not current.has_column(column.name):
-                differences.append(f"column {column.name!r} is missing from the database")
-                continue
-            changes = column_changes(column, current.column(column.name))
-            differences.extend(f"column {column.name!r}: {c}" for c in changes)
-        differences.extend(
-            f"column {c.name!r} exists in the database but not in the definition"
-            for c in current.columns
-            if not spec.has_column(c.name)
-        )
-        if differences:
-            raise self._error(
-                f"table {spec.name!r} already exists with different columns:\n  "
-                + "\n  ".join(differences)
-            )
 
     def drop_table(self, name: str) -> None:
-        """Drop a table (an error if it does not exist)."""
-        current = self._table(name)
-        self._apply(DropTable(current.name, spec=current))
+        """Drop a table (nothing to do when it is already gone)."""
+        current = self._live(name)
+        if not self._converge(converge.table_dropped, current, name):
+            assert current is not None
+            self._apply(DropTable(current.name, spec=current))
+
+    def rename_table(self, old: str, new: str) -> None:
+        """Rename a table (nothing to do when ``old`` is gone and ``new`` is there). When both
+        exist and ``new`` is empty, ``new`` is the table sync created from the models at
+        start-up, before this migration ran: it is dropped, and ``old`` (with its rows) takes
+        its name; the following sync adds what the models have and ``old`` lacked."""
+        source, target = self._live(old), self._live(self._name(new, "the new table name"))
+        has_rows = target is not None and introspect.has_rows(self._db.conn, target.name)
+        if self._converge(converge.table_renamed, source, target, has_rows, (old, new)):
+            return
+        assert source is not None
+        if target is not None:
+            self._already(f"table {target.name} was empty (made from the models): replaced")
+            self._apply(DropTable(target.name, spec=target))
+        self._apply(RenameTable(source.name, new=new))
 
     # -- columns ------------------------------------------------------------------------------
 
@@ -175,8 +216,8 @@ class SchemaContext:
         where = f"add_column({table!r}, {name!r})"
         spec = self._column(name, column, where)
         current = self._table(table)
-        if current.has_column(spec.name):
-            raise self._error(f"table {table!r} already has column {name!r}")
+        if self._converge(converge.column_added, current, spec):
+            return
         if fill is Ellipsis:
             raise self._error(f"{where}: replace fill=... with the value existing rows should get")
         has_rows = introspect.has_rows(self._db.conn, current.name)
@@ -209,6 +250,8 @@ class SchemaContext:
             raise self._error(f"table {table!r} has no column {name!r}")
         old = current.column(name)
         spec = self._column(old.name, column, where)
+        if self._converge(converge.column_altered, current, spec):
+            return
         changes = tuple(column_changes(spec, old))
         self._apply(AlterColumn(current.name, desired=spec, actual=old, changes=changes))
 
@@ -216,19 +259,18 @@ class SchemaContext:
         """Drop a column, with the indexes that use it: native ``ALTER TABLE .. DROP COLUMN``
         when SQLite allows it, else a table rebuild."""
         current = self._table(table)
-        if not current.has_column(name):
-            raise self._error(f"table {table!r} has no column {name!r}")
-        self._apply(DropColumn(current.name, spec=current.column(name)))
+        if not self._converge(converge.column_dropped, current, self._name(name, "a column")):
+            self._apply(DropColumn(current.name, spec=current.column(name)))
 
     def rename_column(self, table: str, old: str, new: str) -> None:
         """Rename a column: native ``ALTER TABLE .. RENAME COLUMN`` (which also updates
         indexes, triggers, views and foreign keys), else a table rebuild. Indexes named by the
         default convention (``<table>_<column>_index``) are renamed with it."""
         current = self._table(table)
-        if not current.has_column(self._name(old, "the column to rename")):
-            raise self._error(f"table {table!r} has no column {old!r}")
+        old = self._name(old, "the column to rename")
         new = self._name(new, "the new column name")
-        self._apply(RenameColumn(current.name, old=current.column(old).name, new=new))
+        if not self._converge(converge.column_renamed, current, old, new):
+            self._apply(RenameColumn(current.name, old=current.column(old).name, new=new))
 
     # -- indexes ------------------------------------------------------------------------------
 
@@ -253,15 +295,19 @@ class SchemaContext:
         if missing:
             raise self._error(f"table {table!r} has no column(s) {missing!r}")
         index = IndexSpec(name or index_name(current.name, cols), cols, unique)
-        self._apply(CreateIndex(current.name, index=index))
+        if not self._converge(converge.index_added, current, index):
+            self._apply(CreateIndex(current.name, index=index))
         return index.name
 
     def drop_index(self, table: str, name: str) -> None:
         """Drop an index of ``table``."""
         found = introspect.find_index(self._db.conn, self._name(name, "an index name"))
         stored = introspect.find_table(self._db.conn, table)
-        if found is None or stored is None or found[1] != stored:
-            raise self._error(f"table {table!r} has no index {name!r}")
+        if found is not None and stored is not None and found[1] != stored:
+            raise self._error(f"index {name!r} belongs to table {found[1]!r}, not {table!r}")
+        if self._converge(converge.index_dropped, found is not None, name):
+            return
+        assert found is not None and stored is not None
         current = introspect.read_table(self._db, stored)
         index = next(
             (i for i in (*current.indexes, *current.unique_indexes) if i.name == found[0]), None
@@ -298,7 +344,12 @@ class MigrationContext:
 
         In a ``transactional=False`` migration each statement is committed at once (sqlite3
         would otherwise keep the transaction it opens for a write, and ``VACUUM`` after a
-        ``DELETE`` would fail)."""
+        ``DELETE`` would fail). Raw SQL does not converge: it runs as written; only a
+        ``CREATE TABLE`` of a table start-up has just made from the models replaces that
+        (empty) table."""
+        created = created_table(query)
+        if created is not None:
+            self.schema.replace_provisional(created)
         cursor = self.db.conn.execute(query, params if params is not None else ())
         rows: list[dict[str, Any]] = []
         if cursor.description is not None:

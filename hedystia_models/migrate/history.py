@@ -46,9 +46,20 @@ _CREATE_STATE = f"""CREATE TABLE IF NOT EXISTS {_STATE} (
 )"""
 
 
+#: The statements of a migration recorded as applied without running it.
+STAMPED = "-- stamped: recorded as applied without running it"
+#: How a step that found its target already there says so among its statements.
+ALREADY_DONE = "-- already done: "
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One row of ``__hedystia_migrations``."""
+    """One row of ``__hedystia_migrations``: a sync or a migration, with the statements it ran.
+
+    A stamped migration's statements are just :data:`STAMPED`; a step of a migration that found
+    its target already there (see :mod:`hedystia_models.migrate.converge`) is a comment
+    starting with :data:`ALREADY_DONE`.
+    """
 
     id: int
     name: str
@@ -56,6 +67,27 @@ class HistoryEntry:
     executed_at: str
     checksum: str | None
     statements: tuple[str, ...]
+
+    @property
+    def stamped(self) -> bool:
+        """True for a migration recorded as applied without running it."""
+        return self.statements == (STAMPED,)
+
+    @property
+    def already_done(self) -> tuple[str, ...]:
+        """What the steps that found their target already there said."""
+        return tuple(
+            s.removeprefix(ALREADY_DONE) for s in self.statements if s.startswith(ALREADY_DONE)
+        )
+
+    @property
+    def how(self) -> str:
+        """``stamped``, ``converged`` (every step was already done), or ``ran``."""
+        if self.stamped:
+            return "stamped"
+        if self.statements and len(self.already_done) == len(self.statements):
+            return "converged"
+        return "ran"
 
 
 def now_utc() -> datetime:

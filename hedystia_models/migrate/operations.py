@@ -42,6 +42,7 @@ __all__ = [
     "DropTable",
     "Operation",
     "RenameColumn",
+    "RenameTable",
     "Safety",
 ]
 
@@ -121,6 +122,23 @@ class DropTable(Operation):
 
     def _change(self, table: TableSpec) -> None:
         return None
+
+
+@dataclass(frozen=True)
+class RenameTable(Operation):
+    """Rename a table (``table`` is its current name)."""
+
+    kind: ClassVar[str] = "rename_table"
+    new: str
+
+    def describe(self) -> str:
+        return f"rename table {self.table} to {self.new}"
+
+    def reverse(self) -> Operation:
+        return RenameTable(self.new, new=self.table)
+
+    def _change(self, table: TableSpec) -> TableSpec:
+        return replace(table, name=self.new)
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,12 @@ from .verdicts import rebuild_with_rows_reason
 __all__ = ["compile_plan", "plan_for"]
 
 
-def plan_for(specs: Sequence[TableSpec], executor: Executor) -> Plan:
-    """Read the database ``executor`` runs on, diff it against ``specs`` and have
-    ``executor`` compile the result."""
-    state = executor.read_state()
+def plan_for(
+    specs: Sequence[TableSpec], executor: Executor, only: Sequence[str] | None = None
+) -> Plan:
+    """Read the database ``executor`` runs on (only the tables named in ``only``, when given),
+    diff it against ``specs`` and have ``executor`` compile the result."""
+    state = executor.read_state(only)
     return compile_plan(diff(specs, state), state, executor)
 
 

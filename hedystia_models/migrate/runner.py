@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +22,7 @@ import sqlite_utils
 from ..engine import Executor
 from ..engine.sqlite.transaction import schema_transaction
 from ..errors import MigrationError
+from ..schema.quoting import fold_identifier
 from . import history
 from .context import MigrationContext
 from .definitions import MigrationDefinition, Step
@@ -173,17 +174,48 @@ class Migrator:
             with schema_transaction(self.db.conn):
                 history.ensure_tables(self.db.conn)
 
-    def up(self) -> list[str]:
-        """Apply pending migrations in order; return the names applied."""
+    def up(self, *, provisional: Iterable[str] = (), steps: int | None = None) -> list[str]:
+        """Apply pending migrations in order (at most ``steps`` of them); return the names
+        applied. ``provisional`` names the tables start-up has just created from the models
+        (see :meth:`hedystia_models.Database.upgrade`): a migration that creates one of them
+        itself replaces it while it is empty."""
         self._ensure_tables()
         done = {e.name for e in self._applied()}
+        made = {fold_identifier(name) for name in provisional}
         applied: list[str] = []
         for definition in self.definitions:
             if definition.name in done:
                 continue
-            if self._run(definition, "up"):
+            if steps is not None and len(applied) >= steps:
+                break
+            if self._run(definition, "up", made):
                 applied.append(definition.name)
         return applied
+
+    def stamp(self, names: list[str] | None = None) -> list[str]:
+        """Record migrations as applied without running them: those named, or every pending
+        one when ``names`` is ``None``; return the names newly recorded (in run order). An
+        unknown name is an error, raised before anything is recorded."""
+        unknown = [n for n in names or [] if n not in self._by_name]
+        if unknown:
+            raise MigrationError(
+                f"cannot stamp {', '.join(map(repr, unknown))}: no such migration in the code"
+            )
+        self._ensure_tables()
+        stamped: list[str] = []
+        with schema_transaction(self.db.conn):
+            for definition in self.definitions:
+                wanted = names is None or definition.name in names
+                if wanted and not history.is_applied(self.db.conn, definition.name):
+                    history.record(
+                        self.db.conn,
+                        name=definition.name,
+                        kind="migration",
+                        statements=[history.STAMPED],
+                        checksum=definition.checksum,
+                    )
+                    stamped.append(definition.name)
+        return stamped
 
     def down(self, steps: int = 1) -> list[str]:
         """Roll back the ``steps`` newest applied migrations, newest first; return their names.
@@ -214,7 +246,9 @@ class Migrator:
                 rolled.append(entry.name)
         return rolled
 
-    def _run(self, definition: MigrationDefinition, direction: str) -> bool:
+    def _run(
+        self, definition: MigrationDefinition, direction: str, provisional: set[str] | None = None
+    ) -> bool:
         """Run one step with its tracking change; False when another process did it first."""
         step = definition.up if direction == "up" else definition.down
         assert step is not None
@@ -225,12 +259,15 @@ class Migrator:
             autocommit=not definition.transactional,
             executor=self.executor,
         )
+        if provisional is not None:
+            ctx.schema.provisional = provisional
         try:
             if definition.transactional:
                 with schema_transaction(conn):
                     if self._is_applied(definition.name) != (direction == "down"):
                         return False  # someone else applied / rolled it back meanwhile
                     with _capture_ddl(conn) as statements:
+                        ctx.schema.journal = statements  # notes of steps already done
                         _call(step, ctx)
                     self._track(definition, direction, statements)
             else:
@@ -247,6 +284,7 @@ class Migrator:
                     return False
                 try:
                     with _capture_ddl(conn) as statements:
+                        ctx.schema.journal = statements  # notes of steps already done
                         _call(step, ctx)
                 except BaseException:
                     # Statements of the step that sqlite3 opened a transaction for are undone

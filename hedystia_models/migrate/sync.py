@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -25,16 +26,20 @@ from ..engine import Compiled, Executor
 from ..engine.sqlite.introspect import schema_version
 from ..engine.sqlite.transaction import schema_transaction
 from ..errors import OperationError, SyncError
+from ..schema.quoting import fold_identifier
 from ..schema.spec import TableSpec
 from . import history
+from .operations import CreateTable
 from .plan import Plan
 from .planner import plan_for
 
-__all__ = ["fingerprint", "is_known_in_sync", "sync"]
+__all__ = ["create_missing_tables", "fingerprint", "is_known_in_sync", "sync"]
 
 logger = logging.getLogger("hedystia_models")
 
 _STATE_KEY = "sync_fingerprint"
+#: Tables (folded names) holding the unsafe differences the last sync left alone, as JSON.
+_DRIFT_KEY = "sync_drift"
 _SPEC_FORMAT = "2"
 
 
@@ -68,12 +73,16 @@ def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Execut
 
     Raises :class:`SyncError` (and applies nothing) when a needed change is blocked.
     Unsafe differences stay in the returned plan's ``unsafe`` list, are logged as warnings on
-    the ``hedystia_models`` logger, and are never applied. When the fast path finds nothing
-    changed since the last sync, the returned plan is empty: use ``plan_for`` for a full report.
+    the ``hedystia_models`` logger, and are never applied. On the fast path (nothing changed
+    since the last sync) the plan holds just the drift that sync left alone then, re-read from
+    the tables it concerns; with no drift it is empty.
     """
     conn = db.conn
     if not conn.in_transaction and is_known_in_sync(conn, specs):
-        return Plan()
+        drift = _known_drift(conn, specs, executor)
+        if drift is not None:
+            _warn_unsafe(drift)
+            return drift
     first = plan_for(specs, executor)
     _raise_if_blocked(first)  # fail fast, before waiting for the write lock
     if first.safe:
@@ -91,6 +100,36 @@ def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Execut
     return plan
 
 
+def create_missing_tables(
+    db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Executor
+) -> Plan:
+    """Create the tables the models declare and the database lacks, and nothing else (the
+    first step of start-up with migrations, see :meth:`hedystia_models.Database.upgrade`).
+    Returns the plan of what it created."""
+    if not any(isinstance(op.operation, CreateTable) for op in plan_for(specs, executor).safe):
+        return Plan()
+    with schema_transaction(db.conn):
+        plan = plan_for(specs, executor)
+        creates = Plan(tuple(op for op in plan.safe if isinstance(op.operation, CreateTable)))
+        _execute(db, creates, executor)
+    return creates
+
+
+def _execute(db: sqlite_utils.Database, plan: Plan, executor: Executor) -> None:
+    """Run the safe operations of ``plan`` and record them as one sync step (inside the
+    caller's schema transaction)."""
+    conn = db.conn
+    history.ensure_tables(conn)
+    try:
+        for op in plan.safe:
+            rebuild = op.reason if op.rebuild else None
+            executor.execute(op.table, Compiled(op.statements, rebuild))
+    except OperationError as exc:
+        raise SyncError(f"sync failed and was rolled back: {exc}") from exc
+    if plan.sql():
+        history.record(conn, name=history.new_sync_name(), kind="sync", statements=plan.sql())
+
+
 def _apply_locked(
     db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Executor
 ) -> Plan:
@@ -98,17 +137,32 @@ def _apply_locked(
     with schema_transaction(conn):
         plan = plan_for(specs, executor)
         _raise_if_blocked(plan)
-        history.ensure_tables(conn)
-        try:
-            for op in plan.safe:
-                rebuild = op.reason if op.rebuild else None
-                executor.execute(op.table, Compiled(op.statements, rebuild))
-        except OperationError as exc:
-            raise SyncError(f"sync failed and was rolled back: {exc}") from exc
-        if plan.sql():
-            history.record(conn, name=history.new_sync_name(), kind="sync", statements=plan.sql())
+        _execute(db, plan, executor)
         history.write_state(conn, _STATE_KEY, _stamp(conn, specs))
+        drift = sorted({fold_identifier(op.table) for op in plan.unsafe})
+        history.write_state(conn, _DRIFT_KEY, json.dumps(drift))
     return plan
+
+
+def _known_drift(
+    conn: sqlite3.Connection, specs: Sequence[TableSpec], executor: Executor
+) -> Plan | None:
+    """On the fast path: the drift the last sync left alone, planned again from the tables it
+    concerns only (their schema cannot have changed: ``schema_version`` says so); an empty plan
+    when there was none, ``None`` when the record is missing or unreadable."""
+    stored = history.read_state(conn, _DRIFT_KEY)
+    try:
+        tables = json.loads(stored) if stored is not None else None
+    except ValueError:
+        tables = None
+    if not isinstance(tables, list) or not all(isinstance(t, str) for t in tables):
+        return None
+    if not tables:
+        return Plan()
+    wanted = set(tables)
+    subset = [spec for spec in specs if fold_identifier(spec.name) in wanted]
+    plan = plan_for(subset, executor, only=tables)
+    return plan if not (plan.safe or plan.blocked) else None
 
 
 def _warn_unsafe(plan: Plan) -> None:

@@ -15,6 +15,7 @@ from .quoting import fold_identifier, quote_identifier
 
 __all__ = [
     "SQL_TOKEN",
+    "created_table",
     "index_terms",
     "index_where",
     "mentions",
@@ -104,6 +105,32 @@ def same_statement(a: str, b: str) -> bool:
     False
     """
     return sql_words(a) == sql_words(b)
+
+
+def created_table(sql: str) -> str | None:
+    """The table a ``CREATE TABLE`` statement creates (``None`` for any other statement).
+
+    >>> created_table('create table if not exists "Users" (id)'), created_table("DROP TABLE t")
+    ('Users', None)
+    """
+    words = [t for t in SQL_TOKEN.findall(sql) if t.strip() and not t.startswith(("--", "/*"))]
+    upper = [w.upper() for w in words]
+    if upper[:1] != ["CREATE"]:
+        return None
+    rest = upper[1:]
+    position = 1
+    if rest[:1] in (["TEMP"], ["TEMPORARY"]):
+        position += 1
+    if upper[position : position + 1] != ["TABLE"]:
+        return None
+    position += 1
+    if upper[position : position + 3] == ["IF", "NOT", "EXISTS"]:
+        position += 3
+    if position >= len(words):
+        return None
+    if upper[position + 1 : position + 2] == ["."]:  # main."name"
+        position += 2
+    return unquote(words[position]) if position < len(words) else None
 
 
 def _index_parts(tokens: list[str]) -> tuple[int | None, int]:

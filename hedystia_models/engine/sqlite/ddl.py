@@ -34,6 +34,7 @@ __all__ = [
     "index_name",
     "is_rowid_alias",
     "rename_column_sql",
+    "rename_table_sql",
 ]
 
 
@@ -155,6 +156,11 @@ def add_column_sql(table: str, column: ColumnSpec) -> str:
 def drop_column_sql(table: str, column: str) -> str:
     """``ALTER TABLE .. DROP COLUMN``."""
     return f"ALTER TABLE {q(table)} DROP COLUMN {q(column)}"
+
+
+def rename_table_sql(old: str, new: str) -> str:
+    """``ALTER TABLE .. RENAME TO``."""
+    return f"ALTER TABLE {q(old)} RENAME TO {q(new)}"
 
 
 def rename_column_sql(table: str, old: str, new: str) -> str:

@@ -10,7 +10,7 @@ must be rebuilt (:mod:`.rebuild`), and returns exactly the statements it will ru
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import sqlite_utils
@@ -28,6 +28,7 @@ from ...migrate.operations import (
     DropTable,
     Operation,
     RenameColumn,
+    RenameTable,
 )
 from ...schema.quoting import UNPARSED, fold_identifier, parse_sql_literal
 from ...schema.spec import ColumnSpec, TableSpec
@@ -112,6 +113,14 @@ class SQLiteExecutor:
 
     def _drop_table(self, op: Operation, table: TableSpec, state: DatabaseState) -> Compiled:
         return Compiled((ddl.drop_table_sql(table.name),))
+
+    def _rename_table(self, op: Operation, table: TableSpec, state: DatabaseState) -> Compiled:
+        assert isinstance(op, RenameTable)
+        if state.table(op.new) is not None and fold_identifier(op.new) != fold_identifier(
+            table.name
+        ):
+            raise OperationError(f"table {op.new!r} already exists")
+        return Compiled((ddl.rename_table_sql(table.name, op.new),))
 
     def _add_column(self, op: Operation, table: TableSpec, state: DatabaseState) -> Compiled:
         assert isinstance(op, AddColumn)
@@ -228,14 +237,15 @@ class SQLiteExecutor:
 
     # -- running ------------------------------------------------------------------------------
 
-    def read_state(self) -> DatabaseState:
-        """Every user table of the database, with the facts a plan needs (see
-        :func:`.introspect.read_database`)."""
-        return introspect.read_database(self.db)
+    def read_state(self, only: Sequence[str] | None = None) -> DatabaseState:
+        """Every user table of the database (or those named in ``only``), with the facts a plan
+        needs (see :func:`.introspect.read_database`)."""
+        return introspect.read_database(self.db, only=only)
 
     def apply(self, operation: Operation) -> Compiled:
         """Read the live schema of the operation's table, compile the operation and run it."""
-        state = introspect.read_database(self.db, only=[operation.table])
+        names = [operation.table, *([operation.new] if isinstance(operation, RenameTable) else [])]
+        state = introspect.read_database(self.db, only=names)
         compiled = self.compile(operation, state.table(operation.table), state)
         self.execute(operation.table, compiled)
         return compiled
@@ -290,6 +300,7 @@ class SQLiteExecutor:
 
 SQLiteExecutor._compilers = {
     DropTable: SQLiteExecutor._drop_table,
+    RenameTable: SQLiteExecutor._rename_table,
     AddColumn: SQLiteExecutor._add_column,
     DropColumn: SQLiteExecutor._drop_column,
     RenameColumn: SQLiteExecutor._rename_column,
