@@ -74,7 +74,9 @@ db.close()
 """
 
 
-def run_at_once(tmp_path: Path, module: str, db_path: Path, round_: str) -> list[dict[str, object]]:
+def run_at_once(
+    tmp_path: Path, module: str, db_path: Path, round_: str, child: str = CHILD
+) -> list[dict[str, object]]:
     """Start PROCESSES children, release them together, return what each printed."""
     gate = tmp_path / f"gate-{round_}"
     gate.mkdir()
@@ -85,7 +87,7 @@ def run_at_once(tmp_path: Path, module: str, db_path: Path, round_: str) -> list
         command = [
             sys.executable,
             "-c",
-            CHILD.format(module=module),
+            child.format(module=module),
             str(tmp_path),
             str(ready),
             str(go),
@@ -148,3 +150,48 @@ def test_processes_syncing_at_once_sync_exactly_once(tmp_path: Path) -> None:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("conc_models_v1", None)
         sys.modules.pop("conc_models_v2", None)
+
+
+MODELS_WITH_MIGRATIONS = """
+from hedystia_models import Field, Table, migration
+
+
+class Member(Table, table="members"):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = ""
+    nickname: str | None = None
+
+
+MIGRATIONS = [
+    migration(
+        "0001_seed",
+        up=lambda ctx: ctx.sql("INSERT INTO members (name) VALUES ('founder')"),
+    ),
+    migration(
+        "0002_nickname",
+        up=lambda ctx: ctx.schema.add_column("members", "nickname", {"type": "text"}),
+    ),
+]
+"""
+
+CHILD_UPGRADE = CHILD.replace(
+    "db = database(schemas=models, connection=path, sync_schemas=True)",
+    "db = database(schemas=[models.Member], connection=path, migrations=models.MIGRATIONS, "
+    "sync_schemas=True, run_migrations=True)",
+)
+
+
+def test_processes_starting_up_with_migrations_at_once_run_each_once(tmp_path: Path) -> None:
+    (tmp_path / "conc_upgrade.py").write_text(textwrap.dedent(MODELS_WITH_MIGRATIONS))
+    db_path = tmp_path / "fresh.db"
+    results = run_at_once(tmp_path, "conc_upgrade", db_path, "up", child=CHILD_UPGRADE)
+    assert all(r["in_sync"] is True for r in results)
+    with database(schemas=[], connection=db_path) as db:
+        assert db.raw("SELECT name FROM members") == [{"name": "founder"}]  # seeded once
+        history = db.history()
+        assert [(h.kind, h.name) for h in history if h.kind == "migration"] == [
+            ("migration", "0001_seed"),
+            ("migration", "0002_nickname"),
+        ]
+        assert [h.kind for h in history].count("sync") == 1  # the tables, made once
+        assert history[-1].how == "converged"
