@@ -237,6 +237,16 @@ class Database:
         problems += [f"applied but missing from code: {name}" for name in status.missing]
         return problems
 
+    def check_fresh(self) -> list[str]:
+        """Replay this database's models and migrations on a scratch database in a temporary
+        file, as a fresh clone would start, and list what goes wrong, one line each (empty when
+        the history replays to exactly the models and to this database's schema): see
+        :func:`hedystia_models.migrate.fresh.check_fresh`. This database is only read;
+        ``hedystia-models check --fresh`` prints this list."""
+        from .migrate.fresh import check_fresh
+
+        return check_fresh(self.models, self.migrations, against=self.sqlite)
+
     def history(self) -> list[history.HistoryEntry]:
         """Every row of ``__hedystia_migrations``, oldest first."""
         return history.read_history(self.conn)

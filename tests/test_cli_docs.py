@@ -84,6 +84,7 @@ def test_the_command_tree_is_what_the_issue_asks_for() -> None:
         "migrate up",
         "migrate down",
         "migrate status",
+        "migrate stamp",
         "history",
         "sync",
         "check",

@@ -295,9 +295,10 @@ def test_a_migration_creating_a_model_table_by_hand_replaces_the_one_start_up_ma
         assert [a.full_name for a in db.table(Account).find()] == ["Ann"]
         assert db.check() == []
         first = next(e for e in db.history() if e.name == "create_accounts")
-        assert first.already_done == (
-            "table accounts was made from the models at start-up: replaced",
+        assert (
+            first.statements[0] == "-- replaced: table accounts, made from the models at start-up"
         )
+        assert first.how == "ran" and first.already_done == ()
 
 
 # -- operations that converge, and those that conflict -----------------------------------------

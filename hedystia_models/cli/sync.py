@@ -8,6 +8,8 @@ import logging
 
 import click
 
+from ..database import Database
+from ..migrate.fresh import check_fresh
 from .errors import report_failures
 from .options import global_options
 from .output import emit_json
@@ -44,20 +46,66 @@ def sync(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
 
 
 @click.command()
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Also replay the models and migrations on a scratch database and compare it with "
+    "the models and this database.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def check(ctx: click.Context, as_json: bool) -> None:
+def check(ctx: click.Context, fresh: bool, as_json: bool) -> None:
     """Exit 0 only when the database matches the models, no migration is pending and no
-    applied migration was edited; otherwise exit 1 listing what differs. Meant for CI."""
+    applied migration was edited; otherwise exit 1 listing what differs. Meant for CI.
+
+    With --fresh, the whole history must also replay on an empty database (in a temporary
+    file) to exactly the models, and to this database's schema when its file exists."""
+    fresh_problems: list[str] = []
+    compared = False
     with report_failures(ctx), open_database(ctx, read_only=True) as db:
         problems = db.check()
+        if fresh:
+            compared = _file_backed(db)
+            # The scratch start-up's sync logs what it leaves alone; the list below says it
+            # (kept with --verbose).
+            logger = logging.getLogger("hedystia_models")
+            level = logger.level
+            if not global_options(ctx).verbose:
+                logger.setLevel(logging.ERROR)
+            try:
+                fresh_problems = check_fresh(
+                    db.models, db.migrations, against=db.sqlite if compared else None
+                )
+            finally:
+                logger.setLevel(level)
     if as_json:
-        emit_json({"ok": not problems, "problems": problems})
-    elif problems:
-        click.echo(click.style("database and models differ:", fg="red"))
-        for problem in problems:
-            click.echo(f"  - {problem}")
+        data: dict[str, object] = {"ok": not (problems or fresh_problems), "problems": problems}
+        if fresh:
+            data["fresh"] = fresh_problems
+        emit_json(data)
     else:
-        click.echo(click.style("ok: database matches the models", fg="green"))
-    if problems:
+        if problems:
+            click.echo(click.style("database and models differ:", fg="red"))
+            for problem in problems:
+                click.echo(f"  - {problem}")
+        else:
+            click.echo(click.style("ok: database matches the models", fg="green"))
+        if fresh_problems:
+            heading = "fresh start (models and migrations replayed on an empty database):"
+            click.echo(click.style(heading, fg="red"))
+            for problem in fresh_problems:
+                click.echo(f"  - {problem}")
+        elif fresh:
+            target = "the models and this database" if compared else "the models"
+            click.echo(
+                click.style(f"ok: a fresh start replays the history to {target}", fg="green")
+            )
+    if problems or fresh_problems:
         ctx.exit(1)
+
+
+def _file_backed(db: Database) -> bool:
+    """True when ``db`` is a database file (``check`` opens a file that does not exist as an
+    empty in-memory database, which there is no point comparing)."""
+    rows = db.sqlite.execute("PRAGMA database_list").fetchall()
+    return any(row[1] == "main" and row[2] for row in rows)

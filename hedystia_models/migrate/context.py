@@ -27,6 +27,7 @@ from ..schema.quoting import fold_identifier, quote_identifier
 from ..schema.spec import ColumnSpec, IndexSpec, TableSpec, index_name
 from ..schema.sqltext import created_table
 from . import converge
+from .history import ALREADY_DONE, REPLACED
 from .operations import (
     AddColumn,
     AlterColumn,
@@ -103,7 +104,7 @@ class SchemaContext:
         current = self._live(name)
         if current is None or introspect.has_rows(self._db.conn, current.name):
             return
-        self._already(f"table {current.name} was made from the models at start-up: replaced")
+        self.journal.append(f"{REPLACED}table {current.name}, made from the models at start-up")
         self._apply(DropTable(current.name, spec=current))
 
     def _already(self, note: str | None) -> bool:
@@ -111,7 +112,7 @@ class SchemaContext:
         True when there was one, so the caller does nothing more."""
         if note is None:
             return False
-        self.journal.append(f"-- already done: {note}")
+        self.journal.append(f"{ALREADY_DONE}{note}")
         return True
 
     def _converge(self, rule: Callable[..., str | None], *args: Any) -> bool:
@@ -195,7 +196,7 @@ class SchemaContext:
             return
         assert source is not None
         if target is not None:
-            self._already(f"table {target.name} was empty (made from the models): replaced")
+            self.journal.append(f"{REPLACED}table {target.name}, which was empty")
             self._apply(DropTable(target.name, spec=target))
         self._apply(RenameTable(source.name, new=new))
 

@@ -50,6 +50,9 @@ _CREATE_STATE = f"""CREATE TABLE IF NOT EXISTS {_STATE} (
 STAMPED = "-- stamped: recorded as applied without running it"
 #: How a step that found its target already there says so among its statements.
 ALREADY_DONE = "-- already done: "
+#: How a migration's own ``CREATE TABLE`` (or ``rename_table``) that took the place of a table
+#: start-up had made from the models says so among its statements.
+REPLACED = "-- replaced: "
 
 
 @dataclass(frozen=True)
