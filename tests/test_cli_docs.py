@@ -212,12 +212,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project
     yield from open_project(tmp_path, monkeypatch)
 
 
-def test_the_generated_file_shown_in_docs_cli_md_is_what_auto_writes(project: Project) -> None:
-    # The example said "# UNSAFE: <reason>" above an altered column, which the generator
-    # never wrote; keep the page and the generator in step.
-    doc = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
-    start = doc.index('```text\n"""Migration 20260301093000_rework_users.') + len("```text\n")
-    expected = doc[start : doc.index("```", start)]
+def rework_users(project: Project) -> None:
+    """The example of docs/cli.md: users synced with ``age: int`` and ``legacy``, then the model
+    changes ``age`` to ``str``, drops ``legacy`` and gains ``nickname``."""
     project.models(
         """
         from hedystia_models import Field, Table
@@ -241,6 +238,15 @@ def test_the_generated_file_shown_in_docs_cli_md_is_what_auto_writes(project: Pr
             nickname: str | None = None
         """
     )
+
+
+def test_the_generated_file_shown_in_docs_cli_md_is_what_auto_writes(project: Project) -> None:
+    # The example said "# UNSAFE: <reason>" above an altered column, which the generator
+    # never wrote; keep the page and the generator in step.
+    doc = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    start = doc.index('```text\n"""Migration 20260301093000_rework_users.') + len("```text\n")
+    expected = doc[start : doc.index("```", start)]
+    rework_users(project)
     project.ok("migration", "create", "rework_users", "--auto")
     path = project.only_migration("rework_users")
     written = path.read_text(encoding="utf-8").replace(path.stem, "20260301093000_rework_users")
@@ -263,29 +269,7 @@ def _console_block(doc: str, first: str) -> list[tuple[list[str], str]]:
 
 def test_the_sync_dry_run_shown_in_docs_cli_md_is_what_sync_prints(project: Project) -> None:
     doc = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
-    project.models(
-        """
-        from hedystia_models import Field, Table
-
-
-        class User(Table, table="users"):
-            id: int | None = Field(default=None, primary_key=True)
-            age: int = 0
-            legacy: str | None = None
-        """
-    )
-    project.ok("sync")
-    project.models(
-        """
-        from hedystia_models import Field, Table
-
-
-        class User(Table, table="users"):
-            id: int | None = Field(default=None, primary_key=True)
-            age: str = "0"
-            nickname: str | None = None
-        """
-    )
+    rework_users(project)
     runs = _console_block(doc, "$ hedystia-models sync --dry-run")
     assert [args for args, _ in runs] == [
         ["sync", "--dry-run"],
