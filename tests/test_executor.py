@@ -482,7 +482,7 @@ def test_the_rebuild_keeps_indexes_triggers_and_the_autoincrement_counter() -> N
 @pytest.mark.parametrize(
     "create",
     [
-        "CREATE TABLE a (id INTEGER PRIMARY KEY, b TEXT COLLATE NOCASE)",
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, b TEXT, UNIQUE (b COLLATE NOCASE))",
         "CREATE TABLE a (id INTEGER PRIMARY KEY, b TEXT) STRICT",
         "CREATE TABLE a (id INTEGER PRIMARY KEY, b TEXT, n INT GENERATED ALWAYS AS (1))",
     ],

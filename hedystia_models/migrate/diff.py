@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..schema.compare import column_changes, index_changed, table_changes
+from ..schema.compare import column_changes, index_changed, plain_unique_keys, table_changes
 from ..schema.quoting import fold_identifier
-from ..schema.spec import TableSpec
+from ..schema.spec import IndexSpec, TableSpec, index_name
 from ..schema.state import DatabaseState
 from .operations import (
     AddColumn,
@@ -134,24 +134,60 @@ def _diff_columns(
 def _diff_indexes(
     table: TableSpec, current: TableSpec, working: TableSpec
 ) -> list[PlannedOperation]:
+    """Indexes are matched by what they index (table, keys in order, uniqueness, ``WHERE``),
+    whatever their names: an index another tool made under its own name is the model's index
+    (it keeps its name). A unique index and a ``UNIQUE`` constraint on the same columns serve
+    each other. An index of the model's name with another definition is an unsafe change."""
     ops: list[PlannedOperation] = []
-    current_indexes = {fold_identifier(i.name): i for i in current.indexes}
+    live = list(current.indexes)
+    live_constraints = {tuple(fold_identifier(c) for c in u) for u in current.unique_together}
     # Columns the safe operations do not add (their add is blocked): an index that uses one,
     # as a key, in an expression or in its WHERE, cannot be created yet.
     missing = [c.name for c in table.columns if not working.has_column(c.name)]
+
+    def take(found: IndexSpec | None) -> IndexSpec | None:
+        if found is not None:
+            live.remove(found)
+        return found
+
+    def named(index: IndexSpec) -> IndexSpec | None:
+        folded = fold_identifier(index.name)
+        return next((i for i in live if fold_identifier(i.name) == folded), None)
+
+    def same(index: IndexSpec) -> IndexSpec | None:
+        return next((i for i in live if not index_changed(index, i)), None)
+
+    def unique_on(keys: tuple[str, ...]) -> IndexSpec | None:
+        return next((i for i in live if plain_unique_keys(i) == keys), None)
+
+    def create(index: IndexSpec) -> None:
+        if not any(index.uses(column) for column in missing):
+            ops.append(PlannedOperation(CreateIndex(table.name, index=index)))
+
     for index in table.indexes:
-        found = current_indexes.pop(fold_identifier(index.name), None)
-        if found is None:
-            if not any(index.uses(column) for column in missing):
-                ops.append(PlannedOperation(CreateIndex(table.name, index=index)))
-        elif index_changed(index, found):
-            ops.append(
-                _unsafe(
-                    AlterIndex(table.name, desired=index, actual=found),
-                    "an index with this name exists with other columns or uniqueness",
+        by_name = take(named(index))
+        if by_name is not None and index_changed(index, by_name):
+            if take(same(index)) is None:
+                ops.append(
+                    _unsafe(
+                        AlterIndex(table.name, desired=index, actual=by_name),
+                        "an index with this name exists with other columns or uniqueness",
+                    )
                 )
-            )
-    for leftover in current_indexes.values():
+            else:
+                live.append(by_name)  # another index is the model's; this one is left over
+            continue
+        if by_name is not None or take(same(index)) is not None:
+            continue
+        if plain_unique_keys(index) in live_constraints:
+            continue  # a UNIQUE constraint on these columns does the index's job
+        create(index)
+    for together in table.unique_together:
+        keys = tuple(fold_identifier(c) for c in together)
+        if keys in live_constraints or take(unique_on(keys)) is not None:
+            continue
+        create(IndexSpec(index_name(table.name, together, unique=True), together, unique=True))
+    for leftover in live:
         ops.append(
             _unsafe(
                 DropIndex(table.name, index=leftover),

@@ -9,21 +9,127 @@ from .quoting import UNPARSED, fold_identifier, parse_sql_literal
 from .spec import ColumnSpec, ForeignKeySpec, IndexKey, IndexSpec, Reference, TableSpec
 from .sqltext import same_statement, sql_words
 
-__all__ = ["column_changes", "index_changed", "same_default", "table_changes"]
+__all__ = [
+    "affinity",
+    "column_changes",
+    "default_note",
+    "index_changed",
+    "plain_unique_keys",
+    "same_default",
+    "same_type",
+    "table_changes",
+    "unique_keys",
+]
 
 
-def same_default(a: str | None, b: str | None) -> bool:
-    """True when two ``DEFAULT`` clauses give the same value (``NULL`` and none are equal).
+def affinity(declared: str) -> str:
+    """The type affinity SQLite gives a column declared ``declared`` (its five rules, in order).
+
+    >>> [affinity(t) for t in ("BIGINT", "NVARCHAR(40)", "", "DOUBLE", "DECIMAL(10,2)")]
+    ['INTEGER', 'TEXT', 'BLOB', 'REAL', 'NUMERIC']
+    """
+    text = declared.upper()
+    if "INT" in text:
+        return "INTEGER"
+    if any(word in text for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in text or not text.strip():
+        return "BLOB"
+    if any(word in text for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+#: For each storage kind of a model field, the column affinities that store its values as the
+#: package writes and reads them (the codec's stored form survives, or the read-back follows
+#: the live column: a NUMERIC column holding a Decimal, an ISO datetime in a DATETIME column).
+_KIND_AFFINITIES: dict[str, frozenset[str]] = {
+    "integer": frozenset({"INTEGER"}),
+    "timedelta": frozenset({"INTEGER"}),
+    "boolean": frozenset({"INTEGER", "NUMERIC"}),
+    "real": frozenset({"REAL", "NUMERIC"}),
+    "text": frozenset({"TEXT"}),
+    "blob": frozenset({"BLOB"}),
+    "uuid": frozenset({"TEXT"}),
+    "decimal": frozenset({"TEXT", "NUMERIC"}),
+    "datetime": frozenset({"TEXT", "NUMERIC"}),
+    "date": frozenset({"TEXT", "NUMERIC"}),
+    "time": frozenset({"TEXT", "NUMERIC"}),
+    "json": frozenset({"TEXT", "NUMERIC"}),
+}
+
+
+def same_type(desired: ColumnSpec, actual: ColumnSpec) -> bool:
+    """True when ``actual``'s declared type stores what ``desired`` needs. Without a model
+    field behind ``desired`` (``kind`` unknown), the declarations must be equal; with one,
+    equivalent spellings are the same (``BOOL`` and ``BOOLEAN``, ``NVARCHAR(40)`` and
+    ``VARCHAR(40)``, ``BIGINT`` and ``INTEGER`` for an ``int``), a different storage is not
+    (``TEXT`` for an ``int``). A rowid alias (``INTEGER PRIMARY KEY``) and any other key type
+    never are: SQLite generates keys for the one only."""
+    if desired.type == actual.type:
+        return True
+    if desired.primary_key and ("INTEGER" in (desired.type, actual.type)):
+        return False
+    if desired.kind is None:
+        return False
+    allowed = _KIND_AFFINITIES.get(desired.kind, frozenset({affinity(desired.type)}))
+    return affinity(actual.type) in allowed
+
+
+def _stored(text: str, column_affinity: str | None) -> object:
+    """The value a ``DEFAULT`` literal is stored as in a column of ``column_affinity``."""
+    value = parse_sql_literal(text)
+    if column_affinity is None or value is UNPARSED or value is None:
+        return value
+    if column_affinity in ("INTEGER", "NUMERIC", "REAL") and isinstance(value, str):
+        try:
+            number: float = float(value.strip())
+        except ValueError:
+            return value
+        value = int(number) if number.is_integer() and column_affinity != "REAL" else number
+    if column_affinity in ("INTEGER", "NUMERIC") and isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if column_affinity == "REAL" and isinstance(value, int):
+        return float(value)
+    if column_affinity == "TEXT" and isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def same_default(a: str | None, b: str | None, column_affinity: str | None = None) -> bool:
+    """True when two ``DEFAULT`` clauses give the same value (``NULL`` and none are equal), as
+    stored in a column of ``column_affinity`` when given: ``'100'`` and ``100`` are the same
+    default of an INTEGER column.
 
     >>> same_default("'1'", "'1'"), same_default("1", "'1'"), same_default(None, "NULL")
     (True, False, True)
+    >>> same_default("100", "'100'", "INTEGER")
+    True
     """
     if a is None or b is None:
         return _is_null_default(a) and _is_null_default(b)
-    va, vb = parse_sql_literal(a), parse_sql_literal(b)
+    va, vb = _stored(a, column_affinity), _stored(b, column_affinity)
     if va is not UNPARSED and vb is not UNPARSED:
         return type(va) is type(vb) and va == vb
     return same_statement(a, b)
+
+
+def default_note(desired: ColumnSpec, actual: ColumnSpec) -> str | None:
+    """When exactly one side has a default: the note the plan makes of it (not drift, unless
+    defaults are compared strictly). Writes through this package always give the column a
+    value, so a default that lives only in the model (Django keeps its defaults in Python) or
+    only in the database changes nothing for them."""
+    if _is_null_default(desired.default_sql) == _is_null_default(actual.default_sql):
+        return None
+    if _is_null_default(actual.default_sql):
+        return (
+            f"column {actual.name} has no DEFAULT in the database; the model's default "
+            f"{desired.default_sql} applies to writes through this package only"
+        )
+    return (
+        f"column {actual.name} has DEFAULT {actual.default_sql} in the database, which the "
+        "model does not declare"
+    )
 
 
 def _is_null_default(text: str | None) -> bool:
@@ -46,7 +152,8 @@ def _reference(reference: Reference | None) -> tuple[str, ...] | None:
     if reference is None:
         return None
     r = reference
-    return (*_names((r.table, r.column)), r.on_delete, r.on_update)
+    deferred = "DEFERRABLE INITIALLY DEFERRED" if r.deferrable else ""
+    return (*_names((r.table, r.column)), r.on_delete, r.on_update, deferred)
 
 
 def _foreign_key(fk: ForeignKeySpec) -> tuple[object, ...]:
@@ -56,18 +163,34 @@ def _foreign_key(fk: ForeignKeySpec) -> tuple[object, ...]:
         _names(fk.other_columns),
         fk.on_delete,
         fk.on_update,
+        fk.deferrable,
     )
 
 
-def column_changes(desired: ColumnSpec, actual: ColumnSpec) -> list[str]:
-    """Human descriptions of how ``actual`` differs from ``desired`` (empty when equal)."""
+def column_changes(
+    desired: ColumnSpec, actual: ColumnSpec, *, strict_defaults: bool = True
+) -> list[str]:
+    """Human descriptions of how ``actual`` differs from ``desired`` (empty when equal).
+
+    Types compare by what they store (:func:`same_type`), defaults by the value stored for the
+    column's affinity. With ``strict_defaults=False`` a default present on one side only is no
+    change (the plan notes it instead: :func:`default_note`)."""
     changes: list[str] = []
-    if desired.type != actual.type:
+    typed_alike = same_type(desired, actual)
+    if not typed_alike:
         changes.append(f"type {actual.type or '(none)'} -> {desired.type or '(none)'}")
     if desired.not_null != actual.not_null:
         changes.append("NULL -> NOT NULL" if desired.not_null else "NOT NULL -> NULL")
-    if not same_default(desired.default_sql, actual.default_sql):
+    one_sided = default_note(desired, actual) is not None
+    if (strict_defaults or not one_sided) and not same_default(
+        # as stored in the column: by its affinity while the type stays, as written otherwise
+        desired.default_sql,
+        actual.default_sql,
+        affinity(actual.type) if typed_alike else None,
+    ):
         changes.append(f"default {actual.default_sql} -> {desired.default_sql}")
+    if (desired.collate or "BINARY") != (actual.collate or "BINARY"):
+        changes.append(f"collate {actual.collate or 'BINARY'} -> {desired.collate or 'BINARY'}")
     if desired.primary_key != actual.primary_key:
         changes.append("becomes primary key" if desired.primary_key else "no longer primary key")
     if desired.auto_increment != actual.auto_increment:
@@ -96,6 +219,24 @@ def index_changed(desired: IndexSpec, actual: IndexSpec) -> bool:
     )
 
 
+def plain_unique_keys(index: IndexSpec) -> tuple[str, ...] | None:
+    """The folded columns of a unique index on plain columns without ``WHERE`` (what a
+    ``UNIQUE (a, b)`` constraint says too), else ``None``."""
+    if not index.unique or index.has_expressions or index.where is not None:
+        return None
+    return _names(index.column_names)
+
+
+def unique_keys(table: TableSpec) -> set[tuple[str, ...]]:
+    """Every column set ``table`` keeps unique: its ``UNIQUE`` constraints and unique indexes."""
+    keys = {_names(u) for u in table.unique_together}
+    for index in table.indexes:
+        found = plain_unique_keys(index)
+        if found is not None:
+            keys.add(found)
+    return keys
+
+
 def table_changes(desired: TableSpec, actual: TableSpec) -> list[str]:
     """How the table-level constraints differ: primary key order, multi-column foreign keys
     and ``UNIQUE`` constraints, table ``CHECK`` constraints (empty when equal)."""
@@ -107,7 +248,11 @@ def table_changes(desired: TableSpec, actual: TableSpec) -> list[str]:
         _foreign_key(fk) for fk in actual.foreign_keys
     }:
         changes.append("multi-column foreign keys differ")
-    if {_names(u) for u in desired.unique_together} != {_names(u) for u in actual.unique_together}:
+    # A unique index and a UNIQUE constraint on the same columns are interchangeable: only a
+    # constraint of the database that the models want in neither form is a difference (one the
+    # models want and the database lacks is added as a unique index, see the differ).
+    kept_unique = unique_keys(desired)
+    if any(_names(u) not in kept_unique for u in actual.unique_together):
         changes.append("multi-column UNIQUE constraints differ")
     if {sql_words(c.expression) for c in desired.checks} != {
         sql_words(c.expression) for c in actual.checks

@@ -105,20 +105,30 @@ def _normalize_action(action: str | None, what: str) -> str:
 
 @dataclass(frozen=True)
 class Reference:
-    """A single-column foreign key: ``REFERENCES table(column)`` with its actions."""
+    """A single-column foreign key: ``REFERENCES table(column)`` with its actions.
+    ``deferrable`` makes it ``DEFERRABLE INITIALLY DEFERRED``: checked at ``COMMIT``, so a child
+    row may be written before its parent in one transaction."""
 
     table: str
     column: str
     on_delete: str = "NO ACTION"
     on_update: str = "NO ACTION"
+    deferrable: bool = False
 
     def __post_init__(self) -> None:
-        _check_types("a reference", table=(self.table, str), column=(self.column, str))
+        _check_types(
+            "a reference",
+            table=(self.table, str),
+            column=(self.column, str),
+            deferrable=(self.deferrable, bool),
+        )
         object.__setattr__(self, "on_delete", _normalize_action(self.on_delete, "on_delete"))
         object.__setattr__(self, "on_update", _normalize_action(self.on_update, "on_update"))
 
     def __str__(self) -> str:
-        return f"{self.table}.{self.column}{fk_actions_sql(self.on_delete, self.on_update)}"
+        deferred = " DEFERRABLE INITIALLY DEFERRED" if self.deferrable else ""
+        actions = fk_actions_sql(self.on_delete, self.on_update)
+        return f"{self.table}.{self.column}{actions}{deferred}"
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,10 @@ class ColumnSpec:
     default_sql: str | None = None
     check: str | None = None
     references: Reference | None = None
+    collate: str | None = None
+    #: The storage kind of the model field (``"integer"``, ``"decimal"``, ...), when the column
+    #: comes from a model: the differ compares declared types by what they store for it.
+    kind: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -148,12 +162,23 @@ class ColumnSpec:
             default_sql=(self.default_sql, (str, type(None))),
             check=(self.check, (str, type(None))),
             references=(self.references, (Reference, type(None))),
+            collate=(self.collate, (str, type(None))),
+            kind=(self.kind, (str, type(None))),
             primary_key=(self.primary_key, bool),
             auto_increment=(self.auto_increment, bool),
             not_null=(self.not_null, bool),
             unique=(self.unique, bool),
         )
         object.__setattr__(self, "type", normalize_type(self.type))
+        if self.collate is not None:
+            if not re.fullmatch(r"\w+", self.collate):
+                raise SpecError(
+                    f"column {self.name!r}: collate must be a collation name such as NOCASE "
+                    f"(got {self.collate!r})"
+                )
+            # BINARY is SQLite's default collation: the same as none.
+            collate = self.collate.upper()
+            object.__setattr__(self, "collate", None if collate == "BINARY" else collate)
         if self.auto_increment and not self.primary_key:
             raise SpecError(f"column {self.name!r}: auto_increment needs primary_key")
         if self.primary_key and not self.not_null:
@@ -205,10 +230,11 @@ class ForeignKeySpec:
     other_columns: tuple[str, ...]
     on_delete: str = "NO ACTION"
     on_update: str = "NO ACTION"
+    deferrable: bool = False
 
     def __post_init__(self) -> None:
         owner = "a multi-column foreign key"
-        _check_types(owner, other_table=(self.other_table, str))
+        _check_types(owner, other_table=(self.other_table, str), deferrable=(self.deferrable, bool))
         object.__setattr__(self, "columns", _check_items(owner, "columns", self.columns, str))
         other = _check_items(owner, "other_columns", self.other_columns, str)
         object.__setattr__(self, "other_columns", other)

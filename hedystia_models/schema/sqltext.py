@@ -15,7 +15,9 @@ from .quoting import fold_identifier, quote_identifier
 
 __all__ = [
     "SQL_TOKEN",
+    "column_clauses",
     "created_table",
+    "deferred_foreign_keys",
     "index_terms",
     "index_where",
     "mentions",
@@ -23,6 +25,7 @@ __all__ = [
     "rename_in_index_sql",
     "same_statement",
     "sql_words",
+    "table_definitions",
     "unquote",
 ]
 
@@ -131,6 +134,94 @@ def created_table(sql: str) -> str | None:
     if upper[position + 1 : position + 2] == ["."]:  # main."name"
         position += 2
     return unquote(words[position]) if position < len(words) else None
+
+
+_CONSTRAINTS = frozenset({"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"})
+
+
+def table_definitions(create_sql: str) -> list[list[str]]:
+    """The definitions of a ``CREATE TABLE`` (its columns and table constraints), each as its
+    word tokens (spacing and comments left out), split at the top-level commas of the body."""
+    words = [
+        t for t in SQL_TOKEN.findall(create_sql) if t.strip() and not t.startswith(("--", "/*"))
+    ]
+    if "(" not in words:
+        return []
+    parts: list[list[str]] = [[]]
+    depth = 0
+    for word in words[words.index("(") + 1 :]:
+        if word == "(":
+            depth += 1
+        elif word == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        elif word == "," and depth == 0:
+            parts.append([])
+            continue
+        parts[-1].append(word)
+    return [part for part in parts if part]
+
+
+def _top_level(words: list[str]) -> list[str]:
+    """``words`` without what stands inside parentheses (upper-cased)."""
+    kept: list[str] = []
+    depth = 0
+    for word in words:
+        if word == "(":
+            depth += 1
+        elif word == ")":
+            depth -= 1
+        elif depth == 0:
+            kept.append(word.upper())
+    return kept
+
+
+def _deferred(words: list[str]) -> bool:
+    """True when a foreign-key clause says ``DEFERRABLE INITIALLY DEFERRED``."""
+    upper = _top_level(words)
+    for i, word in enumerate(upper):
+        if word == "DEFERRABLE" and upper[i - 1 : i] != ["NOT"]:
+            return upper[i + 1 : i + 3] == ["INITIALLY", "DEFERRED"]
+    return False
+
+
+def column_clauses(create_sql: str) -> dict[str, tuple[str | None, bool]]:
+    """For each column of a ``CREATE TABLE`` (folded name): its ``COLLATE`` (``None`` when it
+    has none) and whether its ``REFERENCES`` clause is ``DEFERRABLE INITIALLY DEFERRED``.
+
+    >>> column_clauses('CREATE TABLE t (a TEXT COLLATE nocase, "b" INT REFERENCES p(id) '
+    ...                'DEFERRABLE INITIALLY DEFERRED, CHECK (a <> b))')
+    {'a': ('nocase', False), 'b': (None, True)}
+    """
+    found: dict[str, tuple[str | None, bool]] = {}
+    for words in table_definitions(create_sql):
+        if words[0].upper() in _CONSTRAINTS:
+            continue
+        collate = None
+        depth = 0
+        for i, word in enumerate(words[1:-1], start=1):
+            depth += (word == "(") - (word == ")")
+            if depth == 0 and word.upper() == "COLLATE":
+                collate = unquote(words[i + 1])
+        found[fold_identifier(unquote(words[0]))] = (collate, _deferred(words))
+    return found
+
+
+def deferred_foreign_keys(create_sql: str) -> set[tuple[str, ...]]:
+    """The column lists (folded) of the table ``FOREIGN KEY`` constraints of a ``CREATE
+    TABLE`` that are ``DEFERRABLE INITIALLY DEFERRED``."""
+    found: set[tuple[str, ...]] = set()
+    for words in table_definitions(create_sql):
+        upper = [w.upper() for w in words]
+        if "FOREIGN" not in upper or "(" not in words:
+            continue
+        start = words.index("(", upper.index("FOREIGN"))
+        end = words.index(")", start)
+        columns = tuple(fold_identifier(unquote(w)) for w in words[start + 1 : end] if w != ",")
+        if _deferred(words):
+            found.add(columns)
+    return found
 
 
 def _index_parts(tokens: list[str]) -> tuple[int | None, int]:

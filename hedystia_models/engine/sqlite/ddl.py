@@ -43,9 +43,13 @@ def is_rowid_alias(table: TableSpec, column: ColumnSpec) -> bool:
     return column.type == "INTEGER" and table.primary_key == (column.name,)
 
 
+_DEFERRED = " DEFERRABLE INITIALLY DEFERRED"
+
+
 def _reference_sql(reference: Reference) -> str:
     target = f"REFERENCES {q(reference.table)}({q(reference.column)})"
-    return target + fk_actions_sql(reference.on_delete, reference.on_update)
+    deferred = _DEFERRED if reference.deferrable else ""
+    return target + fk_actions_sql(reference.on_delete, reference.on_update) + deferred
 
 
 def column_definition(column: ColumnSpec, *, single_primary_key: bool, rowid_alias: bool) -> str:
@@ -53,6 +57,8 @@ def column_definition(column: ColumnSpec, *, single_primary_key: bool, rowid_ali
     parts = [q(column.name)]
     if column.type:
         parts.append(column.type)
+    if column.collate is not None:
+        parts.append(f"COLLATE {column.collate}")
     if column.primary_key and single_primary_key:
         parts.append("PRIMARY KEY")
         if column.auto_increment:
@@ -88,7 +94,7 @@ def _foreign_key_sql(fk: ForeignKeySpec) -> str:
         q(fk.other_table),
         ", ".join(q(c) for c in fk.other_columns),
     )
-    return text + fk_actions_sql(fk.on_delete, fk.on_update)
+    return text + fk_actions_sql(fk.on_delete, fk.on_update) + (_DEFERRED if fk.deferrable else "")
 
 
 def _check_sql(check: CheckSpec) -> str:

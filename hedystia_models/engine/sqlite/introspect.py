@@ -31,7 +31,14 @@ from ...schema.spec import (
     Reference,
     TableSpec,
 )
-from ...schema.sqltext import SQL_TOKEN, index_terms, index_where
+from ...schema.sqltext import (
+    SQL_TOKEN,
+    column_clauses,
+    deferred_foreign_keys,
+    index_terms,
+    index_where,
+    table_definitions,
+)
 from ...schema.state import DatabaseState, Dependent
 
 __all__ = [
@@ -152,9 +159,17 @@ def read_database(db: sqlite_utils.Database, only: Iterable[str] | None = None) 
 
 def rebuild_obstacles(create_sql: str, generated: bool) -> tuple[str, ...]:
     """What a rebuild of a table from its :class:`TableSpec` would lose: a spec has no place
-    for collations, ``STRICT``, ``WITHOUT ROWID`` or generated columns."""
+    for ``STRICT``, ``WITHOUT ROWID``, generated columns, or a collation anywhere but on a
+    column (in a table ``PRIMARY KEY``/``UNIQUE`` clause, say)."""
     words = {token.upper() for token in SQL_TOKEN.findall(create_sql)}
-    found = [word for word in ("COLLATE", "STRICT") if word in words]
+    found = ["STRICT"] if "STRICT" in words else []
+    constraint_collations = any(
+        words_[0].upper() in ("CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN")
+        and "COLLATE" in (w.upper() for w in words_)
+        for words_ in table_definitions(create_sql)
+    )
+    if constraint_collations:
+        found.append("COLLATE")
     if "WITHOUT" in words and "ROWID" in words:
         found.append("WITHOUT ROWID")
     if generated:
@@ -243,6 +258,8 @@ def _read_table(
             continue
         indexes.append(found)
 
+    clauses = column_clauses(create_sql) if "COLLATE" in upper or "DEFERR" in upper else {}
+    deferred = deferred_foreign_keys(create_sql) if "DEFERR" in upper else set()
     references: dict[str, Reference] = {}
     compound: list[ForeignKeySpec] = []
     for fk in table.foreign_keys:
@@ -254,12 +271,18 @@ def _read_table(
                     other_columns=tuple(fk.other_columns),
                     on_delete=fk.on_delete,
                     on_update=fk.on_update,
+                    deferrable=tuple(fold_identifier(c) for c in fk.columns) in deferred,
                 )
             )
         else:
             assert fk.column is not None
-            references[fold_identifier(fk.column)] = Reference(
-                fk.other_table, fk.other_column or "rowid", fk.on_delete, fk.on_update
+            folded_fk = fold_identifier(fk.column)
+            references[folded_fk] = Reference(
+                fk.other_table,
+                fk.other_column or "rowid",
+                fk.on_delete,
+                fk.on_update,
+                deferrable=clauses.get(folded_fk, (None, False))[1] or (folded_fk,) in deferred,
             )
 
     column_checks: dict[str, list[str]] = {}
@@ -290,6 +313,7 @@ def _read_table(
                 if len(own_checks) > 1
                 else (own_checks[0] if own_checks else None),
                 references=references.get(folded),
+                collate=clauses.get(folded, (None, False))[0],
             )
         )
     triggers = tuple(sql for _, sql in sorted(master.of("trigger", name)) if sql)
