@@ -416,11 +416,6 @@ def test_column_names_match_case_insensitively_ascii_only() -> None:
             ["default 'a' -> 'b'"],
         ),
         (
-            ColumnSpec("c", "TEXT"),
-            ColumnSpec("c", "TEXT", default_sql="'a'"),
-            ["default 'a' -> None"],
-        ),
-        (
             ColumnSpec("c", "INTEGER", primary_key=True),
             ColumnSpec("c", "INTEGER", not_null=True),
             ["becomes primary key"],
@@ -468,7 +463,6 @@ def test_column_names_match_case_insensitively_ascii_only() -> None:
             [
                 "type TEXT -> INTEGER",
                 "NULL -> NOT NULL",
-                "default None -> 0",
                 "check None -> c >= 0",
             ],
         ),
@@ -850,13 +844,13 @@ REVERSES: list[tuple[Operation, Operation]] = [
             "users",
             desired=NOT_NULL_NAME,
             actual=NAME,
-            changes=("type TEXT -> INTEGER", "NULL -> NOT NULL", "default None -> 0"),
+            changes=("type TEXT -> INTEGER", "NULL -> NOT NULL"),
         ),
         AlterColumn(
             "users",
             desired=NAME,
             actual=NOT_NULL_NAME,
-            changes=("type INTEGER -> TEXT", "NOT NULL -> NULL", "default 0 -> None"),
+            changes=("type INTEGER -> TEXT", "NOT NULL -> NULL"),
         ),
     ),
     (CreateIndex("users", index=INDEX), DropIndex("users", index=INDEX)),
@@ -902,12 +896,14 @@ def test_the_reverse_of_a_planned_alter_column_is_the_backward_change() -> None:
     assert isinstance(forward, AlterColumn)
     backward = forward.reverse()
     assert backward == AlterColumn(
-        "t", desired=actual, actual=desired, changes=tuple(column_changes(actual, desired))
+        "t",
+        desired=actual,
+        actual=desired,
+        changes=tuple(column_changes(actual, desired, strict_defaults=False)),
     )
     assert backward.changes == (
         "type INTEGER -> TEXT",
         "NOT NULL -> NULL",
-        "default None -> 'a'",
         "no longer UNIQUE",
         "check c > 0 -> None",
     )
@@ -1023,3 +1019,23 @@ def test_collation_and_deferrable_foreign_keys_are_compared() -> None:
     live = table("t", ColumnSpec("c", "INTEGER", references=Reference("users", "id")))
     (planned,) = diff([desired], state(live))
     assert planned.kind == "alter_column"
+
+
+def test_a_default_on_one_side_only_is_a_note_unless_strict() -> None:
+    in_python = table("t", ColumnSpec("c", "INTEGER", not_null=True, default_sql="1"))
+    in_database = table("t", ColumnSpec("c", "INTEGER", not_null=True))
+    plan = diff([in_python], state(in_database))
+    assert plan.in_sync and not plan  # writes through the package always give a value
+    assert plan.notes == (
+        "table t: column c has no DEFAULT in the database; the model's default 1 applies to "
+        "writes through this package only",
+    )
+    assert "Notes (not drift):" in str(plan)
+    assert diff([in_database], state(in_python)).notes == (
+        "table t: column c has DEFAULT 1 in the database, which the model does not declare",
+    )
+    strict = diff([in_python], state(in_database), strict_defaults=True)
+    assert [p.kind for p in strict] == ["alter_column"] and strict.notes == ()
+    # different values on both sides are drift either way
+    other = table("t", ColumnSpec("c", "INTEGER", not_null=True, default_sql="2"))
+    assert [p.kind for p in diff([in_python], state(other))] == ["alter_column"]

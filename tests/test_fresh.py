@@ -74,7 +74,8 @@ def create_audit_up(ctx: MigrationContext) -> None:
 
 
 def retype_name_up(ctx: MigrationContext) -> None:
-    name = ColumnSpec(name="name", type="VARCHAR(20)", not_null=True, default_sql="''")
+    # INTEGER is another storage than the model's TEXT (VARCHAR(20) would store alike)
+    name = ColumnSpec(name="name", type="INTEGER", not_null=True, default_sql="''")
     ctx.schema.alter_column("users", "name", name)
 
 
@@ -173,8 +174,7 @@ def test_a_failure_message_with_detail_lines_stays_on_one_line() -> None:
         (create_audit_up, "table audit is in the fresh database but not in the models"),
         (
             retype_name_up,
-            "column users.name differs: type VARCHAR(20) -> TEXT "
-            "(the fresh database -> the models)",
+            "column users.name differs: type INTEGER -> TEXT (the fresh database -> the models)",
         ),
     ],
 )

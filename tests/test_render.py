@@ -151,9 +151,9 @@ CASES = [
         f"{USERS_SQL}, nickname TEXT NOT NULL DEFAULT '');\n"
         "INSERT INTO users (name, nickname) VALUES ('Ann', 'a');",
         contains=(
-            "    # UNSAFE: alter column users.nickname: NOT NULL -> NULL; default '' -> None",
+            "    # UNSAFE: alter column users.nickname: NOT NULL -> NULL",
             "    # ctx.schema.alter_column(",
-            "    # undo of: alter column users.nickname: NOT NULL -> NULL; default '' -> None",
+            "    # undo of: alter column users.nickname: NOT NULL -> NULL",
         ),
         uncomment=("ctx.schema.alter_column",),
     ),

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..schema.compare import column_changes, index_changed, plain_unique_keys, table_changes
+from ..schema.compare import (
+    column_changes,
+    default_note,
+    index_changed,
+    plain_unique_keys,
+    table_changes,
+)
 from ..schema.quoting import fold_identifier
 from ..schema.spec import IndexSpec, TableSpec, index_name
 from ..schema.state import DatabaseState
@@ -58,16 +64,24 @@ def order_by_dependencies(tables: Sequence[TableSpec]) -> list[TableSpec]:
     return ordered
 
 
-def diff(desired: Sequence[TableSpec], state: DatabaseState) -> Plan:
-    """The plan that takes ``state`` to ``desired`` (operations and verdicts, no SQL yet)."""
+def diff(
+    desired: Sequence[TableSpec], state: DatabaseState, *, strict_defaults: bool = False
+) -> Plan:
+    """The plan that takes ``state`` to ``desired`` (operations and verdicts, no SQL yet).
+
+    A default present on one side only (the model's kept in Python, as Django does, or the
+    database's that the model leaves out) changes nothing for writes through this package: it
+    is a note of the plan, not drift, unless ``strict_defaults``."""
     safe: list[PlannedOperation] = []
     later: list[PlannedOperation] = []
+    notes: list[str] = []
     for table in order_by_dependencies(desired):
         current = state.table(table.name)
         if current is None:
             safe.append(PlannedOperation(CreateTable(table.name, spec=table)))
             continue
-        for planned in _diff_table(table, current, state.has_rows(current.name)):
+        found = _diff_table(table, current, state.has_rows(current.name), strict_defaults, notes)
+        for planned in found:
             (safe if planned.safe else later).append(planned)
     declared = {fold_identifier(t.name) for t in desired}
     for name, spec in sorted(state.tables.items(), key=lambda item: fold_identifier(item[0])):
@@ -79,16 +93,18 @@ def diff(desired: Sequence[TableSpec], state: DatabaseState) -> Plan:
                 )
             )
     later.sort(key=lambda op: op.safety is Safety.UNSAFE)  # blocked first, stable otherwise
-    return Plan(tuple(safe + later))
+    return Plan(tuple(safe + later), notes=tuple(notes))
 
 
 def _unsafe(operation: Operation, reason: str) -> PlannedOperation:
     return PlannedOperation(operation, safety=Safety.UNSAFE, reason=reason)
 
 
-def _diff_table(table: TableSpec, current: TableSpec, has_rows: bool) -> list[PlannedOperation]:
+def _diff_table(
+    table: TableSpec, current: TableSpec, has_rows: bool, strict_defaults: bool, notes: list[str]
+) -> list[PlannedOperation]:
     """Columns, then table-level constraints, then indexes."""
-    ops, working = _diff_columns(table, current, has_rows)
+    ops, working = _diff_columns(table, current, has_rows, strict_defaults, notes)
     changes = table_changes(table, current)
     if changes:
         ops.append(
@@ -102,7 +118,7 @@ def _diff_table(table: TableSpec, current: TableSpec, has_rows: bool) -> list[Pl
 
 
 def _diff_columns(
-    table: TableSpec, current: TableSpec, has_rows: bool
+    table: TableSpec, current: TableSpec, has_rows: bool, strict_defaults: bool, notes: list[str]
 ) -> tuple[list[PlannedOperation], TableSpec]:
     """Column operations, and the table as it will be after the safe ones."""
     ops: list[PlannedOperation] = []
@@ -116,7 +132,10 @@ def _diff_columns(
                 working = working.with_column(column)
             continue
         found = current.column(column.name)
-        changes = column_changes(column, found)
+        changes = column_changes(column, found, strict_defaults=strict_defaults)
+        note = None if strict_defaults else default_note(column, found)
+        if note is not None:
+            notes.append(f"table {table.name}: {note}")
         if changes:
             alter = AlterColumn(table.name, desired=column, actual=found, changes=tuple(changes))
             ops.append(_unsafe(alter, "a column's definition changes only in a migration"))

@@ -236,7 +236,7 @@ class AlterColumn(Operation):
             self.table,
             desired=self.actual,
             actual=self.desired,
-            changes=tuple(column_changes(self.actual, self.desired)),
+            changes=tuple(column_changes(self.actual, self.desired, strict_defaults=False)),
         )
 
     def _change(self, table: TableSpec) -> TableSpec:

@@ -75,6 +75,9 @@ class Plan:
     """
 
     operations: tuple[PlannedOperation, ...] = ()
+    #: What the plan notices but does not count as drift, one line each: a default that lives
+    #: on one side only (the model's in Python, the database's in SQL); see ``strict_defaults``.
+    notes: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[PlannedOperation]:
         return iter(self.operations)
@@ -113,6 +116,7 @@ class Plan:
         """A JSON-ready description of the plan."""
         return {
             "in_sync": self.in_sync,
+            "notes": list(self.notes),
             "operations": [
                 {
                     "kind": op.kind,
@@ -128,8 +132,11 @@ class Plan:
         }
 
     def __str__(self) -> str:
+        notes = (
+            ["Notes (not drift):", *(f"  * {note}" for note in self.notes)] if self.notes else []
+        )
         if not self.operations:
-            return "Database matches the models: nothing to do."
+            return "\n".join(["Database matches the models: nothing to do.", *notes])
         lines: list[str] = []
         if self.safe:
             lines.append("Will apply:")
@@ -148,4 +155,4 @@ class Plan:
                 lines.append(f"  {mark} {op.describe()}")
                 if op.reason:
                     lines.append(f"      {op.reason}")
-        return "\n".join(lines)
+        return "\n".join([*lines, *notes])

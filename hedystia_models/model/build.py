@@ -85,8 +85,19 @@ def build_info(model: type[Table]) -> TableInfo:
                 f"{model.__name__}: index {index_spec.name!r} has the name of its table "
                 "(tables and indexes share one namespace in SQLite)"
             )
+    together: list[tuple[str, ...]] = []
+    for group in model.__hedystia_unique__:
+        unknown = [f for f in group if f not in by_field]
+        if unknown:
+            raise SchemaError(f"{model.__name__}: unique= names unknown field(s) {unknown!r}")
+        together.append(tuple(by_field[f] for f in group))
     try:
-        spec = TableSpec(name=name, columns=tuple(columns), indexes=tuple(indexes))
+        spec = TableSpec(
+            name=name,
+            columns=tuple(columns),
+            indexes=tuple(indexes),
+            unique_together=tuple(together),
+        )
     except ValueError as exc:
         raise SchemaError(f"{model.__name__}: {exc}") from exc
     return TableInfo(model=model, spec=spec, fields=tuple(mappings))

@@ -47,7 +47,7 @@ def check_name(name: object, what: str, where: str, *, reserved: bool = False) -
     return name
 
 
-_FLAGS = ("primary_key", "auto_increment", "unique", "index")
+_FLAGS = ("primary_key", "auto_increment", "unique", "index", "db_default", "deferrable")
 
 
 def check_options(meta: Column, where: str) -> None:
@@ -64,7 +64,7 @@ def check_options(meta: Column, where: str) -> None:
             )
     if meta.column is not None:
         check_name(meta.column, "column=", where)
-    for option in ("sql_type", "check"):
+    for option in ("sql_type", "check", "sql_default", "collate"):
         value = getattr(meta, option)
         if value is None:
             continue
@@ -140,17 +140,29 @@ def column_spec(
         if len(checks) == 1
         else " AND ".join(f"({c})" for c in checks)
     )
-    default_sql = None
-    if info.default is not PydanticUndefined and info.default_factory is None:
+    default_sql = meta.sql_default
+    has_default = info.default is not PydanticUndefined and info.default_factory is None
+    if meta.sql_default is not None and has_default and info.default is not None:
+        raise SchemaError(
+            f"{where}: give the default in Python (default=) or in SQL (sql_default=), not both"
+        )
+    if meta.sql_default is None and has_default and meta.db_default:
         default = info.default
         if default is not None:
             try:
                 encoded = storage.encode(default)
             except Exception as exc:  # a codec refusing the value, whatever it raises
+                hint = (
+                    f"; for an SQL expression use sql_default={default!r}"
+                    if isinstance(default, str)
+                    else ""
+                )
                 raise SchemaError(
-                    f"{where}: default {default!r} cannot be stored as an SQL DEFAULT ({exc})"
+                    f"{where}: default {default!r} cannot be stored as an SQL DEFAULT ({exc}){hint}"
                 ) from exc
             default_sql = _literal(encoded, f"default {default!r}", where)
+    if meta.deferrable and meta.references is None:
+        raise SchemaError(f"{where}: deferrable=True needs references=")
     reference = None
     if meta.references is not None:
         table, column = resolve_reference(meta.references, where)
@@ -160,6 +172,7 @@ def column_spec(
                 column,
                 on_delete=meta.on_delete or "NO ACTION",
                 on_update=meta.on_update or "NO ACTION",
+                deferrable=meta.deferrable,
             )
         except ValueError as exc:
             raise SchemaError(f"{where}: {exc}") from exc
@@ -176,6 +189,8 @@ def column_spec(
             default_sql=default_sql,
             check=check,
             references=reference,
+            collate=meta.collate,
+            kind=None if meta.sql_type is not None else storage.kind,
         )
     except ValueError as exc:
         raise SchemaError(f"{where}: {exc}") from exc

@@ -58,6 +58,10 @@ _OPTION_DEFAULTS: dict[str, Any] = {
     "column": None,
     "sql_type": None,
     "check": None,
+    "sql_default": None,
+    "db_default": True,
+    "collate": None,
+    "deferrable": False,
 }
 
 
@@ -76,6 +80,14 @@ class Column:
     :param column: the column's name in the database, when it differs from the field name.
     :param sql_type: explicit declared type, replacing the one derived from the annotation.
     :param check: an extra ``CHECK`` expression for this column (SQL, trusted as written).
+    :param sql_default: an SQL expression for the column's ``DEFAULT``, such as
+        ``"CURRENT_TIMESTAMP"`` (trusted as written); a ``None`` written through this package
+        then lets the database fill the value in.
+    :param db_default: ``False`` keeps the field's default in Python only: the column has no
+        ``DEFAULT`` (as a Django project's columns do).
+    :param collate: the column's collation: ``"NOCASE"``, ``"RTRIM"``, ``"BINARY"``.
+    :param deferrable: with ``references``, make the foreign key ``DEFERRABLE INITIALLY
+        DEFERRED`` (checked at ``COMMIT``).
 
     An option that is not given reads as its default (``False`` or ``None``), and ``given``
     holds the names of the options that were given, whatever their value. When several
@@ -102,6 +114,10 @@ class Column:
     column: str | None
     sql_type: str | None
     check: str | None
+    sql_default: str | None
+    db_default: bool
+    collate: str | None
+    deferrable: bool
     given: frozenset[str] = field(init=False)
     # Set on the Column that Field(...) puts in the field's metadata, so column_meta can apply
     # it after Annotated metadata (Pydantic lists a Field's metadata first).
@@ -119,6 +135,10 @@ class Column:
         column: str | None = _NOT_GIVEN,
         sql_type: str | None = _NOT_GIVEN,
         check: str | None = _NOT_GIVEN,
+        sql_default: str | None = _NOT_GIVEN,
+        db_default: bool = _NOT_GIVEN,
+        collate: str | None = _NOT_GIVEN,
+        deferrable: bool = _NOT_GIVEN,
     ) -> None:
         values = {
             "primary_key": primary_key,
@@ -131,6 +151,10 @@ class Column:
             "column": column,
             "sql_type": sql_type,
             "check": check,
+            "sql_default": sql_default,
+            "db_default": db_default,
+            "collate": collate,
+            "deferrable": deferrable,
         }
         given = frozenset(name for name, value in values.items() if value is not _NOT_GIVEN)
         for name, value in values.items():
@@ -170,6 +194,10 @@ def Field(
     column: str | None = _NOT_GIVEN,
     sql_type: str | None = _NOT_GIVEN,
     check: str | None = _NOT_GIVEN,
+    sql_default: str | None = _NOT_GIVEN,
+    db_default: bool = _NOT_GIVEN,
+    collate: str | None = _NOT_GIVEN,
+    deferrable: bool = _NOT_GIVEN,
     **kwargs: Any,
 ) -> Any:
     """``pydantic.Field`` plus the column options of :class:`Column`.
@@ -192,6 +220,10 @@ def Field(
         column=column,
         sql_type=sql_type,
         check=check,
+        sql_default=sql_default,
+        db_default=db_default,
+        collate=collate,
+        deferrable=deferrable,
     )
     if meta.given:
         object.__setattr__(meta, "_from_field", True)

@@ -73,12 +73,14 @@ class Table(pydantic.BaseModel):
 
     Without ``table=`` the name is the snake_case class name. ``abstract=True`` declares a base
     class whose fields are inherited but which is not itself a table. ``indexes=`` takes
-    :class:`Index` values for multi-column indexes.
+    :class:`Index` values for multi-column indexes, and ``unique=`` tuples of field names for
+    multi-column ``UNIQUE (a, b)`` constraints (Django's ``unique_together``).
     """
 
     __hedystia_table__: ClassVar[str | None] = None
     __hedystia_abstract__: ClassVar[bool] = True
     __hedystia_indexes__: ClassVar[tuple[Index, ...]] = ()
+    __hedystia_unique__: ClassVar[tuple[tuple[str, ...], ...]] = ()
     __hedystia_info__: ClassVar[TableInfo | None] = None
 
     def __init_subclass__(
@@ -87,6 +89,7 @@ class Table(pydantic.BaseModel):
         table: str | None = None,
         abstract: bool = False,
         indexes: Sequence[Index] = (),
+        unique: Sequence[Sequence[str]] = (),
         **kwargs: Any,
     ) -> None:
         try:
@@ -96,7 +99,8 @@ class Table(pydantic.BaseModel):
                 raise
             raise SchemaError(
                 f"{cls.__name__}: unknown class keyword(s) {', '.join(map(repr, kwargs))}; "
-                "Table takes table=, abstract= and indexes= (and Pydantic's config keywords)"
+                "Table takes table=, abstract=, indexes= and unique= (and Pydantic's config "
+                "keywords)"
             ) from exc
         if not isinstance(abstract, bool):
             raise SchemaError(f"{cls.__name__}: abstract= must be True or False (got {abstract!r})")
@@ -112,6 +116,24 @@ class Table(pydantic.BaseModel):
                 raise SchemaError(
                     f"{cls.__name__}: indexes= must contain only Index(...) values (got {item!r})"
                 )
+        if isinstance(unique, (str, bytes)) or not isinstance(unique, Iterable):
+            raise SchemaError(
+                f"{cls.__name__}: unique= must be a list of field-name tuples, such as "
+                f"[('customer_id', 'number')] (got {unique!r})"
+            )
+        groups = tuple(unique)
+        together = tuple(
+            tuple(group)
+            for group in groups
+            if not isinstance(group, (str, bytes)) and isinstance(group, Iterable)
+        )
+        if len(together) != len(groups) or any(
+            len(group) < 2 or not all(isinstance(f, str) for f in group) for group in together
+        ):
+            raise SchemaError(
+                f"{cls.__name__}: each item of unique= names two or more fields, as a tuple "
+                f"(got {unique!r}); a single unique field is Field(unique=True)"
+            )
         cls.__hedystia_abstract__ = abstract
         name = None if abstract else (table or default_table_name(cls.__name__))
         if name is not None:
@@ -120,6 +142,11 @@ class Table(pydantic.BaseModel):
         # Indexes are inherited like fields: a base's indexes= apply to its subclasses too.
         inherited = cls.__hedystia_indexes__
         cls.__hedystia_indexes__ = (*inherited, *(i for i in indexes if i not in inherited))
+        inherited_unique = cls.__hedystia_unique__
+        cls.__hedystia_unique__ = (
+            *inherited_unique,
+            *(g for g in together if g not in inherited_unique),
+        )
         cls.__hedystia_info__ = None
 
     @classmethod

@@ -19,7 +19,7 @@ import pydantic
 
 from ..errors import QueryError, RowError
 from ..model.table import Table, table_info
-from ..schema.quoting import fold_identifier
+from ..schema.quoting import UNPARSED, fold_identifier, parse_sql_literal
 from ..schema.quoting import quote_identifier as q
 from .codec import INT64_MAX, RowCodec
 from .where import (
@@ -55,6 +55,13 @@ class Repository(Generic[M]):
         self.codec: RowCodec[M] = RowCodec(self.info)
         self._table = q(self.info.name)
         self._columns = [m.column for m in self.info.fields]
+        # A column whose DEFAULT is an SQL expression (Field(sql_default=...)) takes it when the
+        # row says None: the expression is the model's own SQL, as in its DDL.
+        self._marks = {
+            c.name: f"coalesce(?, ({c.default_sql}))"
+            for c in self.info.spec.columns
+            if c.default_sql is not None and parse_sql_literal(c.default_sql) is UNPARSED
+        }
         self._select = ", ".join(q(c) for c in self._columns)
         pk = self.info.spec.primary_key
         self._pk_columns = pk
@@ -91,7 +98,7 @@ class Repository(Generic[M]):
         if not columns:  # a table whose only column is the generated key
             return f"INSERT INTO {self._table} DEFAULT VALUES"
         names = ", ".join(q(c) for c in columns)
-        marks = ", ".join("?" * len(columns))
+        marks = ", ".join(self._marks.get(c, "?") for c in columns)
         return f"INSERT INTO {self._table} ({names}) VALUES ({marks})"
 
     # -- writes -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from hedystia_models.context import MigrationContext
 
 
 def up(ctx: MigrationContext) -> None:
-    # UNSAFE: alter column users.nickname: NOT NULL -> NULL; default '' -> None
+    # UNSAFE: alter column users.nickname: NOT NULL -> NULL
     # To make the change, uncomment this: the table is rebuilt with its rows, which must
     # fit the new definition (fix them first with ctx.sql if needed).
     # ctx.schema.alter_column(
@@ -22,7 +22,7 @@ def up(ctx: MigrationContext) -> None:
 
 
 def down(ctx: MigrationContext) -> None:
-    # undo of: alter column users.nickname: NOT NULL -> NULL; default '' -> None
+    # undo of: alter column users.nickname: NOT NULL -> NULL
     # ctx.schema.alter_column(
     #     'users',
     #     'nickname',
