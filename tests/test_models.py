@@ -17,6 +17,7 @@ from hedystia_models import (
     Index,
     IndexSpec,
     Reference,
+    RowError,
     SchemaError,
     Table,
     database,
@@ -761,3 +762,73 @@ def test_a_primary_key_column_after_the_first_of_a_composite_key_gets_its_index(
         user_id: int = Field(primary_key=True, index=True)  # not indexed by the key
 
     assert [index.name for index in Member.table_spec().indexes] == ["members_user_id_index"]
+
+
+# -- what real schemas have: unique constraints, SQL defaults, collations, deferred keys -------
+
+
+def test_real_schema_features_are_declared_read_back_and_in_sync() -> None:
+    from datetime import datetime as _datetime
+
+    class Shop(Table, table="shops"):
+        id: int | None = Field(default=None, primary_key=True)
+
+    class Order(Table, table="orders", unique=[("shop_id", "number")]):
+        id: int | None = Field(default=None, primary_key=True)
+        shop_id: int = Field(references=Shop, deferrable=True, on_delete="cascade")
+        number: int
+        name: str = Field(default="", collate="nocase")
+        created: _datetime | None = Field(default=None, sql_default="CURRENT_TIMESTAMP")
+        active: bool = Field(default=True, db_default=False)
+
+    db = database(schemas=[Shop, Order], connection=":memory:", sync_schemas=True)
+    (sql,) = db.raw("SELECT sql FROM sqlite_master WHERE name = 'orders'")
+    assert 'REFERENCES "shops"("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED' in sql["sql"]
+    assert 'UNIQUE ("shop_id", "number")' in sql["sql"]
+    assert "COLLATE NOCASE" in sql["sql"] and "DEFAULT CURRENT_TIMESTAMP" in sql["sql"]
+    assert '"active" BOOLEAN NOT NULL,' in sql["sql"]  # the default lives in Python only
+    assert db.plan().in_sync
+    # A child before its parent, in one transaction: the deferred key is checked at COMMIT.
+    with db.transaction():
+        db.table(Order).insert({"shop_id": 1, "number": 1})
+        db.table(Shop).insert({"id": 1})
+    (order,) = db.table(Order).find()
+    assert order.created is not None and order.active is True  # the database filled created
+    with pytest.raises(RowError):
+        db.table(Order).insert({"shop_id": 1, "number": 1})  # UNIQUE (shop_id, number)
+    assert db.table(Order).find(where={"name": ""}) == [order]
+
+
+@pytest.mark.parametrize(
+    ("declare", "message"),
+    [
+        ({"unique": ["ab"]}, "each item of unique= names two or more fields"),
+        ({"unique": [("a",)]}, "each item of unique= names two or more fields"),
+        ({"unique": "ab"}, "unique= must be a list of field-name tuples"),
+        ({"unique": [("a", "nope")]}, "unique= names unknown field"),
+    ],
+)
+def test_bad_unique_constraints_are_schema_errors(declare: dict[str, Any], message: str) -> None:
+    with pytest.raises(SchemaError, match=message):
+
+        class Bad(Table, table="bad", **declare):
+            a: int
+            b: int
+
+
+def test_sql_default_and_python_default_together_is_a_schema_error() -> None:
+    with pytest.raises(SchemaError, match="not both"):
+
+        class Bad(Table, table="bad"):
+            a: int = Field(default=1, sql_default="2")
+
+    with pytest.raises(SchemaError, match=r"sql_default='CURRENT_TIMESTAMP'"):
+        from datetime import datetime as _datetime
+
+        class Stamp(Table, table="stamp"):
+            at: _datetime = Field(default="CURRENT_TIMESTAMP")
+
+    with pytest.raises(SchemaError, match="deferrable=True needs references="):
+
+        class Loose(Table, table="loose"):
+            a: int = Field(deferrable=True)

@@ -64,7 +64,7 @@ def check_options(meta: Column, where: str) -> None:
             )
     if meta.column is not None:
         check_name(meta.column, "column=", where)
-    for option in ("sql_type", "check", "sql_default", "collate"):
+    for option in ("sql_type", "check", "sql_default", "collate", "uuid_form"):
         value = getattr(meta, option)
         if value is None:
             continue
@@ -100,7 +100,7 @@ def map_field(
     meta = column_meta(info)
     check_options(meta, where)
     column = check_name(meta.column or name, "column name", where)
-    storage = storage_for(annotation, info, where)
+    storage = storage_for(annotation, info, where, uuid_form=meta.uuid_form)
     return FieldMapping(name, column, storage), meta
 
 
@@ -190,7 +190,8 @@ def column_spec(
             check=check,
             references=reference,
             collate=meta.collate,
-            kind=None if meta.sql_type is not None else storage.kind,
+            # an explicit declared type, or UUID bytes, compares exactly
+            kind=None if meta.sql_type is not None or meta.uuid_form == "bytes" else storage.kind,
         )
     except ValueError as exc:
         raise SchemaError(f"{where}: {exc}") from exc

@@ -62,6 +62,7 @@ _OPTION_DEFAULTS: dict[str, Any] = {
     "db_default": True,
     "collate": None,
     "deferrable": False,
+    "uuid_form": None,
 }
 
 
@@ -88,6 +89,8 @@ class Column:
     :param collate: the column's collation: ``"NOCASE"``, ``"RTRIM"``, ``"BINARY"``.
     :param deferrable: with ``references``, make the foreign key ``DEFERRABLE INITIALLY
         DEFERRED`` (checked at ``COMMIT``).
+    :param uuid_form: how a ``UUID`` field is stored: ``"hyphenated"`` (36-character text, the
+        default), ``"hex"`` (32 hex digits, as Django stores it) or ``"bytes"`` (16 bytes).
 
     An option that is not given reads as its default (``False`` or ``None``), and ``given``
     holds the names of the options that were given, whatever their value. When several
@@ -118,6 +121,7 @@ class Column:
     db_default: bool
     collate: str | None
     deferrable: bool
+    uuid_form: str | None
     given: frozenset[str] = field(init=False)
     # Set on the Column that Field(...) puts in the field's metadata, so column_meta can apply
     # it after Annotated metadata (Pydantic lists a Field's metadata first).
@@ -139,6 +143,7 @@ class Column:
         db_default: bool = _NOT_GIVEN,
         collate: str | None = _NOT_GIVEN,
         deferrable: bool = _NOT_GIVEN,
+        uuid_form: str | None = _NOT_GIVEN,
     ) -> None:
         values = {
             "primary_key": primary_key,
@@ -155,6 +160,7 @@ class Column:
             "db_default": db_default,
             "collate": collate,
             "deferrable": deferrable,
+            "uuid_form": uuid_form,
         }
         given = frozenset(name for name, value in values.items() if value is not _NOT_GIVEN)
         for name, value in values.items():
@@ -198,6 +204,7 @@ def Field(
     db_default: bool = _NOT_GIVEN,
     collate: str | None = _NOT_GIVEN,
     deferrable: bool = _NOT_GIVEN,
+    uuid_form: str | None = _NOT_GIVEN,
     **kwargs: Any,
 ) -> Any:
     """``pydantic.Field`` plus the column options of :class:`Column`.
@@ -224,6 +231,7 @@ def Field(
         db_default=db_default,
         collate=collate,
         deferrable=deferrable,
+        uuid_form=uuid_form,
     )
     if meta.given:
         object.__setattr__(meta, "_from_field", True)

@@ -46,13 +46,16 @@ from pydantic.fields import FieldInfo
 from ..engine.sqlite.storage import (
     JSON_TYPE,
     KIND_STORAGE,
+    UUID_FORMS,
     Codec,
     choices_type,
+    decimal_decoder,
     decode_bool,
     decode_json,
     encode_bool,
     identity,
     text_type,
+    uuid_storage,
 )
 from ..errors import SchemaError
 
@@ -145,7 +148,22 @@ def _json_codec(annotation: Any) -> Codec:
     return encode
 
 
-def storage_for(annotation: Any, info: FieldInfo | None, where: str) -> Storage:
+def _constraint(metadata: Sequence[Any], name: str) -> int | None:
+    """An integer constraint (``decimal_places``) of a field's metadata, where there is one."""
+    for item in metadata:
+        value = getattr(item, name, None)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(item, FieldInfo):
+            nested = _constraint(item.metadata, name)
+            if nested is not None:
+                return nested
+    return None
+
+
+def storage_for(
+    annotation: Any, info: FieldInfo | None, where: str, *, uuid_form: str | None = None
+) -> Storage:
     """The :class:`Storage` of a field annotated ``annotation``.
 
     ``where`` names the field in error messages, for example ``"User.email"``.
@@ -186,6 +204,15 @@ def storage_for(annotation: Any, info: FieldInfo | None, where: str) -> Storage:
         sql_type, encode, decode = KIND_STORAGE[kind]
         if annotation is str:
             sql_type = text_type(_max_length(metadata))
+        elif annotation is Decimal:
+            decode = decimal_decoder(_constraint(metadata, "decimal_places"))
+        elif annotation is UUID:
+            form = uuid_form or "hyphenated"
+            if form not in UUID_FORMS:
+                raise SchemaError(
+                    f"{where}: uuid_form must be one of {', '.join(UUID_FORMS)} (got {form!r})"
+                )
+            sql_type, encode, decode = uuid_storage(form)
         return Storage(kind, sql_type, nullable, None, encode, decode)
 
     origin = typing.get_origin(annotation) or annotation

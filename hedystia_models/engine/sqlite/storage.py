@@ -20,13 +20,16 @@ from uuid import UUID
 __all__ = [
     "JSON_TYPE",
     "KIND_STORAGE",
+    "UUID_FORMS",
     "Codec",
     "choices_type",
+    "decimal_decoder",
     "decode_bool",
     "decode_json",
     "encode_bool",
     "identity",
     "text_type",
+    "uuid_storage",
 ]
 
 Codec = Callable[[Any], Any]
@@ -61,10 +64,49 @@ def _decode_time(value: Any) -> Any:
 
 
 def _decode_decimal(value: Any) -> Any:
-    return Decimal(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return Decimal(value)
+    # A NUMERIC column (Django's DecimalField) keeps 10.00 as the integer 10, 2.5 as a float.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value
+
+
+def decimal_decoder(places: int | None) -> Codec:
+    """The decimal decoder of a field with ``decimal_places``: what a NUMERIC column gives
+    back (``10``) reads with the field's places (``Decimal('10.00')``)."""
+    if places is None:
+        return _decode_decimal
+    quantum = Decimal(1).scaleb(-places)
+
+    def decode(value: Any) -> Any:
+        decoded = _decode_decimal(value)
+        if isinstance(decoded, Decimal) and decoded.is_finite():
+            return decoded.quantize(quantum)
+        return decoded
+
+    return decode
+
+
+#: The stored forms of a UUID: canonical 36-character text, 32 hex digits (Django's
+#: ``UUIDField``), or its 16 bytes.
+UUID_FORMS = ("hyphenated", "hex", "bytes")
+
+
+def uuid_storage(form: str) -> tuple[str, Codec, Codec]:
+    """The declared type, encoder and decoder of a UUID stored in ``form``."""
+
+    def encode(value: Any) -> Any:
+        uuid = UUID(_encode_uuid(value))
+        return uuid.hex if form == "hex" else uuid.bytes if form == "bytes" else str(uuid)
+
+    declared = {"hex": "CHAR(32)", "bytes": "BLOB"}.get(form, "TEXT")
+    return declared, (_encode_uuid if form == "hyphenated" else encode), _decode_uuid
 
 
 def _decode_uuid(value: Any) -> Any:
+    if isinstance(value, (bytes, memoryview)) and len(value) == 16:
+        return UUID(bytes=bytes(value))
     return UUID(value) if isinstance(value, str) else value
 
 
