@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -18,7 +18,7 @@ from .errors import ConfigurationError
 from .migrate import history
 from .migrate.migrations import MigrationDefinition, MigrationStatus, Migrator, load_migrations
 from .migrate.plan import Plan
-from .migrate.planner import plan_for
+from .migrate.planner import ignore_patterns, ignored_by, plan_for
 from .migrate.sync import create_missing_tables, sync
 from .model.schemas import normalize_schemas
 from .model.table import Table, table_info
@@ -96,8 +96,26 @@ class Database:
         connection: ConnectionLike,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         migrations: Any = None,
+        ignore_tables: Collection[str] | None = None,
+        strict_defaults: bool = False,
     ) -> None:
         self.models: dict[str, type[Table]] = normalize_schemas(schemas)
+        if not isinstance(strict_defaults, bool):
+            raise ConfigurationError(
+                f"strict_defaults must be True or False (got {strict_defaults!r})"
+            )
+        #: A default on one side only (model or database) counts as drift, not as a note.
+        self.strict_defaults = strict_defaults
+        #: Names or ``fnmatch`` patterns of tables other tools own: never reported or touched.
+        self.ignore_tables: tuple[str, ...] = ignore_patterns(ignore_tables)
+        for model in self.models.values():
+            name = table_info(model).name
+            pattern = ignored_by(name, self.ignore_tables)
+            if pattern is not None:
+                raise ConfigurationError(
+                    f"model {model.__name__} declares table {name!r}, which ignore_tables "
+                    f"pattern {pattern!r} ignores; remove the pattern or the model"
+                )
         self.migrations: list[MigrationDefinition] = load_migrations(migrations)
         self.sqlite, self._owned = _connect(connection, busy_timeout)
         self.conn: sqlite3.Connection = self.sqlite.conn
@@ -172,12 +190,23 @@ class Database:
 
     def plan(self) -> Plan:
         """Compare the live schema with the models; nothing is changed."""
-        return plan_for(self.specs, self.executor)
+        return plan_for(
+            self.specs,
+            self.executor,
+            ignore_tables=self.ignore_tables,
+            strict_defaults=self.strict_defaults,
+        )
 
     def sync(self) -> Plan:
         """Apply the safe operations of :meth:`plan` in one transaction (see
         :func:`hedystia_models.migrate.sync.sync`); returns the plan it applied."""
-        return sync(self.sqlite, self.specs, self.executor)
+        return sync(
+            self.sqlite,
+            self.specs,
+            self.executor,
+            ignore_tables=self.ignore_tables,
+            strict_defaults=self.strict_defaults,
+        )
 
     def upgrade(self) -> Plan:
         """Bring the database to the models and the migrations, the way start-up does with
@@ -193,7 +222,9 @@ class Database:
         ``docs/team-workflow.md``.
         """
         if self.migrations and self.migrator.status().pending:
-            created = create_missing_tables(self.sqlite, self.specs, self.executor)
+            created = create_missing_tables(
+                self.sqlite, self.specs, self.executor, ignore_tables=self.ignore_tables
+            )
             self.migrator.up(provisional=[op.table for op in created])
         return self.sync()
 
@@ -245,7 +276,9 @@ class Database:
         ``hedystia-models check --fresh`` prints this list."""
         from .migrate.fresh import check_fresh
 
-        return check_fresh(self.models, self.migrations, against=self.sqlite)
+        return check_fresh(
+            self.models, self.migrations, against=self.sqlite, ignore_tables=self.ignore_tables
+        )
 
     def history(self) -> list[history.HistoryEntry]:
         """Every row of ``__hedystia_migrations``, oldest first."""
@@ -316,6 +349,8 @@ def database(
     run_migrations: bool = False,
     migrations: Any = None,
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ignore_tables: Collection[str] | None = None,
+    strict_defaults: bool = False,
 ) -> Database:
     """Connect to SQLite with a set of table models.
 
@@ -332,13 +367,25 @@ def database(
     :param migrations: a list or dict of :func:`~hedystia_models.migration` definitions, a
         module or package holding them, or a directory of migration files.
     :param busy_timeout: seconds to wait for another process's write lock.
+    :param ignore_tables: tables other tools own (Django's, Alembic's ``alembic_version``):
+        names or ``fnmatch`` patterns such as ``"django_*"``, matched as SQLite matches table
+        names (ASCII case-insensitively). They are never reported (no ``drop_table``, not in
+        :meth:`Database.check`) and never touched; a model may not declare one.
+    :param strict_defaults: count a default present on one side only (the model's, kept in
+        Python, or the database's) as drift; by default it is a note of the plan
+        (``plan.notes``), since writes through this package always give the column a value.
     """
     if database not in SUPPORTED_DATABASES:
         raise ConfigurationError(
             f"database={database!r} is not supported; supported: {', '.join(SUPPORTED_DATABASES)}"
         )
     db = Database(
-        schemas=schemas, connection=connection, busy_timeout=busy_timeout, migrations=migrations
+        schemas=schemas,
+        connection=connection,
+        busy_timeout=busy_timeout,
+        migrations=migrations,
+        ignore_tables=ignore_tables,
+        strict_defaults=strict_defaults,
     )
     try:
         if run_migrations and sync_schemas:

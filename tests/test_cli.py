@@ -197,3 +197,50 @@ def test_an_internal_error_exits_3_with_a_traceback(
     assert result.exit_code == 3
     assert "Traceback" in result.stderr and "KeyError: 'a bug'" in result.stderr
     assert "internal error" in result.stderr
+
+
+# -- ignore_tables ----------------------------------------------------------------------------
+
+
+def test_ignore_tables_is_read_from_pyproject_and_flags_replace_it(project: Project) -> None:
+    (project.root / "pyproject.toml").write_text(
+        '[tool.hedystia-models]\nschemas = "x"\nconnection = "app.db"\n'
+        'ignore_tables = ["django_*", "alembic_version", "django_*"]\n',
+        encoding="utf-8",
+    )
+    assert load_settings(cwd=project.root).ignore_tables == ("django_*", "alembic_version")
+    flagged = load_settings(cwd=project.root, ignore_tables=["legacy_*"])
+    assert flagged.ignore_tables == ("legacy_*",)  # the flags' list, not added to pyproject's
+    assert load_settings(cwd=project.root, ignore_tables=[]).ignore_tables == (
+        "django_*",
+        "alembic_version",
+    )  # no flag given: pyproject's
+    write_pyproject(project.root, schemas="x", connection="app.db")
+    assert load_settings(cwd=project.root).ignore_tables == ()  # the default: none
+
+
+@pytest.mark.parametrize("value", ['"django_*"', "[1]", '["ok", ""]', "{ a = 1 }"])
+def test_ignore_tables_of_the_wrong_type_is_a_one_line_error(project: Project, value: str) -> None:
+    (project.root / "pyproject.toml").write_text(
+        f"[tool.hedystia-models]\nignore_tables = {value}\n", encoding="utf-8"
+    )
+    line = one_line_error(project.run("history"))
+    assert line.startswith(f"error: {project.root / 'pyproject.toml'}: ignore_tables in ")
+    assert "must be a list of non-empty strings" in line
+
+
+def test_ignore_tables_is_a_known_key_and_a_list_is_not_a_string_elsewhere(
+    project: Project,
+) -> None:
+    (project.root / "pyproject.toml").write_text(
+        '[tool.hedystia-models]\nignore_table = ["x"]\n', encoding="utf-8"
+    )
+    line = one_line_error(project.run("history"))
+    assert "unknown key(s) in [tool.hedystia-models]: ignore_table" in line
+    assert "ignore_tables)" in line  # listed among the known keys
+    (project.root / "pyproject.toml").write_text(
+        '[tool.hedystia-models]\nconnection = ["app.db"]\n', encoding="utf-8"
+    )
+    assert "connection in [tool.hedystia-models] must be a string" in one_line_error(
+        project.run("history")
+    )

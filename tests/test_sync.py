@@ -16,6 +16,7 @@ from uuid import UUID
 import pytest
 from pydantic import BaseModel
 
+import hedystia_models as hm
 import hedystia_models.engine.sqlite.introspect as introspect_module
 import hedystia_models.migrate.sync as sync_module
 from hedystia_models import (
@@ -913,3 +914,22 @@ def test_generated_columns_are_seen_by_plan_and_sync() -> None:
     assert [row.twice for row in db.table(Doubled).find()] == [42]
     other = database(schemas=[Plain], connection=db.conn)
     assert [op.describe() for op in other.plan().unsafe] == ["drop column doubled.twice"]
+
+
+def test_strict_defaults_make_a_one_sided_default_drift() -> None:
+    class Flag(Table, table="flags"):
+        id: int | None = Field(default=None, primary_key=True)
+        on: bool = True  # the model's default, which the table below lacks
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute('CREATE TABLE flags (id INTEGER PRIMARY KEY, "on" BOOLEAN NOT NULL)')
+    lenient = database(schemas=[Flag], connection=conn)
+    assert lenient.plan().in_sync and lenient.check() == []
+    assert lenient.plan().notes
+    strict = database(schemas=[Flag], connection=conn, strict_defaults=True)
+    assert [op.kind for op in strict.plan()] == ["alter_column"]
+    assert strict.check() == [
+        "schema: alter column flags.on: default None -> 1 (rebuilding the table)"
+    ]
+    with pytest.raises(hm.ConfigurationError, match="strict_defaults must be True or False"):
+        database(schemas=[Flag], connection=conn, strict_defaults="yes")  # type: ignore[arg-type]

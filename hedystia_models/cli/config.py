@@ -2,18 +2,21 @@
 
 Precedence, strongest first: command-line flag, the ``HEDYSTIA_DATABASE`` environment
 variable (for the connection only), then ``pyproject.toml`` (found by walking up from the
-working directory), then the defaults.
+working directory), then the defaults. ``ignore_tables`` is the one list: patterns given on
+the command line, when there are any, replace those of ``pyproject.toml``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
+from ..migrate.planner import ignore_patterns
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,6 +47,8 @@ class Settings:
     connection: str | None
     pyproject: Path | None
     migrations_configured: bool = False  # named by the --migrations flag
+    #: Tables other tools own (names or ``fnmatch`` patterns), as ``database(ignore_tables=)``.
+    ignore_tables: tuple[str, ...] = ()
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -55,6 +60,12 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+#: The keys of ``[tool.hedystia-models]`` whose value is a string, and those holding a list of
+#: strings.
+_STRING_KEYS = ("schemas", "migrations", "connection")
+_LIST_KEYS = ("ignore_tables",)
+
+
 def _read_section(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -63,14 +74,23 @@ def _read_section(path: Path) -> dict[str, Any]:
     section = data.get("tool", {}).get("hedystia-models", {})
     if not isinstance(section, dict):
         raise ConfigurationError(f"{path}: [tool.hedystia-models] must be a table")
-    unknown = set(section) - {"schemas", "migrations", "connection"}
+    unknown = set(section) - {*_STRING_KEYS, *_LIST_KEYS}
     if unknown:
         raise ConfigurationError(
             f"{path}: unknown key(s) in [tool.hedystia-models]: {', '.join(sorted(unknown))} "
-            "(known: schemas, migrations, connection)"
+            "(known: schemas, migrations, connection, ignore_tables)"
         )
     for key, value in section.items():
-        if not isinstance(value, str):
+        if key in _LIST_KEYS:
+            if not isinstance(value, list) or not all(
+                isinstance(item, str) and item.strip() for item in value
+            ):
+                raise ConfigurationError(
+                    f"{path}: {key} in [tool.hedystia-models] must be a list of non-empty "
+                    f'strings, such as {key} = ["django_*", "alembic_version"] '
+                    f"(got {type(value).__name__}: {value!r})"
+                )
+        elif not isinstance(value, str):
             raise ConfigurationError(
                 f"{path}: {key} in [tool.hedystia-models] must be a string "
                 f"(got {type(value).__name__}: {value!r})"
@@ -84,9 +104,12 @@ def load_settings(
     schemas: str | None = None,
     migrations: str | None = None,
     connection: str | None = None,
+    ignore_tables: Sequence[str] | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
-    """Resolve settings from flags (the keyword arguments), environment and pyproject.toml."""
+    """Resolve settings from flags (the keyword arguments), environment and pyproject.toml.
+    ``ignore_tables``, patterns given on the command line, replaces the list in pyproject.toml
+    when it holds any."""
     here = (cwd or Path.cwd()).resolve()
     env = os.environ if environ is None else environ
     pyproject = find_pyproject(here)
@@ -102,6 +125,10 @@ def load_settings(
     chosen_migrations = Path(migrations or section.get("migrations") or DEFAULT_MIGRATIONS)
     if not chosen_migrations.is_absolute():
         chosen_migrations = (here if migrations else root) / chosen_migrations
+    chosen_ignore = ignore_patterns(
+        list(ignore_tables) if ignore_tables else section.get("ignore_tables"),
+        setting="ignore_tables" if not ignore_tables else "--ignore-table",
+    )
     return Settings(
         root=root,
         schemas=schemas or section.get("schemas"),
@@ -109,4 +136,5 @@ def load_settings(
         connection=chosen_connection,
         pyproject=pyproject,
         migrations_configured=bool(migrations),
+        ignore_tables=chosen_ignore,
     )

@@ -92,7 +92,8 @@ def open_database(
     ``history``); ``need_migrations`` makes a missing migrations directory an error, and so
     does a missing directory named by ``--migrations`` whenever migrations are loaded. A
     command that only reads (``read_only``) treats a database file that does not exist as an
-    empty database instead of creating it.
+    empty database instead of creating it. The configured ``ignore_tables`` are passed on, so
+    no command reports or touches the tables other tools own.
     """
     settings = project_settings(ctx)
     if not settings.connection:
@@ -116,4 +117,5 @@ def open_database(
         connection=connection,
         migrations=migrations,
         busy_timeout=global_options(ctx).busy_timeout,
+        ignore_tables=settings.ignore_tables,
     )

@@ -74,7 +74,10 @@ def check(ctx: click.Context, fresh: bool, as_json: bool) -> None:
                 logger.setLevel(logging.ERROR)
             try:
                 fresh_problems = check_fresh(
-                    db.models, db.migrations, against=db.sqlite if compared else None
+                    db.models,
+                    db.migrations,
+                    against=db.sqlite if compared else None,
+                    ignore_tables=db.ignore_tables,
                 )
             finally:
                 logger.setLevel(level)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from ..database import database
 from ..engine.sqlite.introspect import read_database
 from ..errors import HedystiaError
 from ..model.schemas import normalize_schemas
+from ..model.table import table_info
 from ..schema.index import IndexSpec
 from ..schema.quoting import fold_identifier
 from ..schema.sqltext import sql_words
@@ -39,6 +40,7 @@ from .operations import (
     DropTable,
     Operation,
 )
+from .planner import ignore_patterns, refuse_ignored_specs, without_ignored
 
 __all__ = ["FRESH", "MODELS", "REAL", "check_fresh", "describe_difference", "schema_differences"]
 
@@ -53,6 +55,7 @@ def check_fresh(
     migrations: Any,
     *,
     against: sqlite_utils.Database | None = None,
+    ignore_tables: Collection[str] | None = None,
 ) -> list[str]:
     """Replay the whole history on a scratch database and list what goes wrong, one line each
     (empty: the history replays to exactly the models, and to ``against`` when given).
@@ -94,11 +97,15 @@ def check_fresh(
     :param migrations: what ``database(migrations=...)`` accepts: a list or dict of
         definitions, a module or package, a directory of migration files, or ``None``.
     :param against: the real database, to compare with the replayed one.
+    :param ignore_tables: what ``database(ignore_tables=...)`` accepts: the tables other tools
+        own, left out on every side (views and triggers are still compared).
     """
     # The models and migrations are the caller's: a mistake in them is raised, not reported as
     # a history that does not replay.
     schemas = normalize_schemas(models)
     definitions: list[MigrationDefinition] = load_migrations(migrations)
+    ignored = ignore_patterns(ignore_tables)
+    refuse_ignored_specs((table_info(model).spec for model in schemas.values()), ignored)
     with tempfile.TemporaryDirectory(prefix="hedystia-fresh-") as folder:
         try:
             scratch = database(
@@ -107,6 +114,7 @@ def check_fresh(
                 migrations=definitions,
                 sync_schemas=True,
                 run_migrations=True,
+                ignore_tables=ignored,
             )
         except (HedystiaError, sqlite3.Error) as exc:
             return [f"fresh start fails: {_one_line(exc)}"]
@@ -114,8 +122,8 @@ def check_fresh(
             problems = [describe_difference(op.operation, MODELS, FRESH) for op in scratch.plan()]
             if against is not None:
                 problems += schema_differences(
-                    read_database(scratch.sqlite),
-                    read_database(against),
+                    without_ignored(read_database(scratch.sqlite), ignored),
+                    without_ignored(read_database(against), ignored),
                     desired_name=FRESH,
                     actual_name=REAL,
                 )

@@ -1,6 +1,13 @@
 """The bookkeeping tables: ``__hedystia_migrations`` (one timeline of every schema change,
 sync and hand-written) and ``__hedystia_state`` (the fingerprint that lets an unchanged
-database skip introspection at start-up)."""
+database skip introspection at start-up).
+
+They are created by the first write that needs them, inside that write's transaction: a sync
+that applies something, a migration, a stamp (:func:`record` and :func:`write_state` create
+them when missing). Nothing creates them just to look: every read here answers as for empty
+tables when they do not exist, so a database another tool made, on which a start-up had
+nothing to do, keeps no table of ours.
+"""
 
 from __future__ import annotations
 
@@ -113,8 +120,16 @@ def tables_exist(conn: sqlite3.Connection) -> bool:
     return bool(count == 2)
 
 
+def _exists(conn: sqlite3.Connection, table: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    return row is not None
+
+
 def ensure_tables(conn: sqlite3.Connection) -> None:
-    """Create the bookkeeping tables if missing (call inside the caller's transaction)."""
+    """Create the bookkeeping tables if missing (call inside the caller's transaction: the
+    write that needs them)."""
     conn.execute(_CREATE_HISTORY)
     conn.execute(_CREATE_STATE)
 
@@ -128,7 +143,9 @@ def record(
     checksum: str | None = None,
     executed_at: datetime | None = None,
 ) -> None:
-    """Insert one history row (inside the caller's transaction)."""
+    """Insert one history row (inside the caller's transaction), creating the bookkeeping
+    tables first when they are missing."""
+    ensure_tables(conn)
     conn.execute(
         f"INSERT INTO {_HISTORY} (name, kind, executed_at, checksum, statements) "
         "VALUES (?, ?, ?, ?, ?)",
@@ -143,7 +160,10 @@ def record(
 
 
 def is_applied(conn: sqlite3.Connection, name: str) -> bool:
-    """True when migration ``name`` is recorded as applied."""
+    """True when migration ``name`` is recorded as applied (``False`` when nothing is recorded
+    yet: the table does not exist)."""
+    if not _exists(conn, HISTORY_TABLE):
+        return False
     row = conn.execute(
         f"SELECT 1 FROM {_HISTORY} WHERE name = ? AND kind = 'migration'", (name,)
     ).fetchone()
@@ -152,15 +172,14 @@ def is_applied(conn: sqlite3.Connection, name: str) -> bool:
 
 def forget(conn: sqlite3.Connection, name: str) -> None:
     """Remove migration ``name``'s row (it was rolled back; inside the caller's transaction)."""
+    if not _exists(conn, HISTORY_TABLE):
+        return
     conn.execute(f"DELETE FROM {_HISTORY} WHERE name = ? AND kind = 'migration'", (name,))
 
 
 def read_history(conn: sqlite3.Connection) -> list[HistoryEntry]:
     """Every history row, oldest first (empty when the table does not exist)."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (HISTORY_TABLE,)
-    ).fetchone()
-    if not exists:
+    if not _exists(conn, HISTORY_TABLE):
         return []
     rows = conn.execute(
         f"SELECT id, name, kind, executed_at, checksum, statements FROM {_HISTORY} ORDER BY id"
@@ -181,7 +200,9 @@ def read_state(conn: sqlite3.Connection, key: str) -> str | None:
 
 
 def write_state(conn: sqlite3.Connection, key: str, value: str) -> None:
-    """Set a value of ``__hedystia_state`` (inside the caller's transaction)."""
+    """Set a value of ``__hedystia_state`` (inside the caller's transaction), creating the
+    bookkeeping tables first when they are missing."""
+    ensure_tables(conn)
     conn.execute(
         f"INSERT INTO {_STATE} (key, value) VALUES (?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -7,15 +7,20 @@ safe operations are compiled in order, each against the table the ones before it
 unsafe ones against the table after all the safe ones. An operation the executor refuses
 becomes blocked (when sync needed it) or keeps no SQL (when only a migration could make it),
 with the executor's reason.
+
+Tables other tools own (Django's ``django_migrations``, Alembic's ``alembic_version``) are named
+by ``ignore_tables`` patterns (:func:`ignore_patterns`) and taken out of the state before the
+diff (:func:`without_ignored`), so no plan ever reports or touches them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import fnmatch
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from ..engine import Executor
-from ..errors import OperationError
+from ..errors import ConfigurationError, OperationError
 from ..schema.quoting import fold_identifier
 from ..schema.spec import TableSpec
 from ..schema.state import DatabaseState
@@ -24,16 +29,116 @@ from .operations import Safety
 from .plan import Plan, PlannedOperation
 from .verdicts import rebuild_with_rows_reason
 
-__all__ = ["compile_plan", "plan_for"]
+__all__ = [
+    "compile_plan",
+    "ignore_patterns",
+    "ignored_by",
+    "plan_for",
+    "refuse_ignored_specs",
+    "without_ignored",
+]
 
 
 def plan_for(
-    specs: Sequence[TableSpec], executor: Executor, only: Sequence[str] | None = None
+    specs: Sequence[TableSpec],
+    executor: Executor,
+    only: Sequence[str] | None = None,
+    *,
+    ignore_tables: Sequence[str] = (),
+    strict_defaults: bool = False,
 ) -> Plan:
     """Read the database ``executor`` runs on (only the tables named in ``only``, when given),
-    diff it against ``specs`` and have ``executor`` compile the result."""
-    state = executor.read_state(only)
-    return compile_plan(diff(specs, state), state, executor)
+    leave out the tables ``ignore_tables`` names (see :func:`without_ignored`), diff it against
+    ``specs`` (``strict_defaults``: see :func:`~hedystia_models.migrate.diff.diff`) and have
+    ``executor`` compile the result. A spec of an ignored table is a
+    :class:`~hedystia_models.errors.ConfigurationError`."""
+    refuse_ignored_specs(specs, ignore_tables)
+    if only is not None and ignore_tables:
+        only = [name for name in only if ignored_by(name, ignore_tables) is None]
+    state = without_ignored(executor.read_state(only), ignore_tables)
+    return compile_plan(diff(specs, state, strict_defaults=strict_defaults), state, executor)
+
+
+def ignore_patterns(value: object, *, setting: str = "ignore_tables") -> tuple[str, ...]:
+    """``value`` checked as a list of table names or :mod:`fnmatch` patterns (``None``: none),
+    without repeats, in the order given; a :class:`~hedystia_models.errors.ConfigurationError`
+    naming ``setting`` otherwise.
+
+    >>> ignore_patterns(["django_*", "alembic_version", "django_*"])
+    ('django_*', 'alembic_version')
+    >>> ignore_patterns("django_*")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    hedystia_models.errors.ConfigurationError: ... not a single string (write ['django_*'])
+    """
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)):
+        raise ConfigurationError(
+            f"{setting} must be a list of table names or patterns, not a single string "
+            f"(write [{value!r}])"
+        )
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise ConfigurationError(
+            f"{setting} must be a list of table names or patterns "
+            f"(got {type(value).__name__}: {value!r})"
+        )
+    patterns: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigurationError(
+                f"{setting} must hold table names or patterns as non-empty strings "
+                f"(got {type(item).__name__}: {item!r})"
+            )
+        if item not in patterns:
+            patterns.append(item)
+    return tuple(patterns)
+
+
+def ignored_by(name: str, ignore_tables: Sequence[str]) -> str | None:
+    """The first of ``ignore_tables`` that matches table ``name`` (``None`` when none does).
+
+    A pattern is an exact name or an :mod:`fnmatch` pattern (``*``, ``?``, ``[...]``), matched
+    the way SQLite compares table names: ASCII letters without regard to case.
+
+    >>> ignored_by("Django_Session", ["alembic_version", "django_*"])
+    'django_*'
+    >>> ignored_by("users", ["django_*"]) is None
+    True
+    """
+    folded = fold_identifier(name)
+    for pattern in ignore_tables:
+        if fnmatch.fnmatchcase(folded, fold_identifier(pattern)):
+            return pattern
+    return None
+
+
+def refuse_ignored_specs(specs: Iterable[TableSpec], ignore_tables: Sequence[str]) -> None:
+    """Raise :class:`~hedystia_models.errors.ConfigurationError` when one of ``specs`` is a
+    table ``ignore_tables`` names: a table is either the models' or another tool's."""
+    for spec in specs:
+        pattern = ignored_by(spec.name, ignore_tables)
+        if pattern is not None:
+            raise ConfigurationError(
+                f"table {spec.name!r} is declared by a model but ignored by ignore_tables "
+                f"pattern {pattern!r}; remove one or the other"
+            )
+
+
+def without_ignored(state: DatabaseState, ignore_tables: Sequence[str]) -> DatabaseState:
+    """``state`` without the tables ``ignore_tables`` names: nothing of them is left for a plan
+    to report or change. Views and triggers stay as they are (``dependents``)."""
+    if not ignore_tables:
+        return state
+    kept = {n: s for n, s in state.tables.items() if ignored_by(n, ignore_tables) is None}
+    if len(kept) == len(state.tables):
+        return state
+    return replace(
+        state,
+        tables=kept,
+        tables_with_rows=frozenset(n for n in state.tables_with_rows if n in kept),
+        rebuild_obstacles={n: o for n, o in state.rebuild_obstacles.items() if n in kept},
+    )
 
 
 def compile_plan(plan: Plan, state: DatabaseState, executor: Executor) -> Plan:
@@ -52,7 +157,7 @@ def compile_plan(plan: Plan, state: DatabaseState, executor: Executor) -> Plan:
         if done.safety is Safety.SAFE:
             working[key] = planned.operation.changed(working.get(key))
     order = [Safety.SAFE, Safety.BLOCKED, Safety.UNSAFE]
-    return Plan(tuple(sorted(compiled, key=lambda op: order.index(op.safety))))
+    return Plan(tuple(sorted(compiled, key=lambda op: order.index(op.safety))), notes=plan.notes)
 
 
 def _compile(

@@ -179,8 +179,10 @@ class Migrator:
         applied. ``provisional`` names the tables start-up has just created from the models
         (see :meth:`hedystia_models.Database.upgrade`): a migration that creates one of them
         itself replaces it while it is empty."""
-        self._ensure_tables()
         done = {e.name for e in self._applied()}
+        if all(d.name in done for d in self.definitions):
+            return []  # nothing to run: the bookkeeping tables are not even created
+        self._ensure_tables()
         made = {fold_identifier(name) for name in provisional}
         applied: list[str] = []
         for definition in self.definitions:

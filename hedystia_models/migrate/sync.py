@@ -1,15 +1,19 @@
 """Apply the safe part of a plan, once, even when many processes start at the same moment.
 
-1. Fast path: when ``__hedystia_state`` holds the fingerprint of this model set and SQLite's
-   ``PRAGMA schema_version`` has not moved since, nothing can differ; return at once. Any DDL,
-   by hand or by another tool, bumps ``schema_version``, so a real difference is never missed.
+1. Fast path: when ``__hedystia_state`` holds the fingerprint of this model set (and of the
+   ``ignore_tables`` setting) and SQLite's ``PRAGMA schema_version`` has not moved since,
+   nothing can differ; return at once. Any DDL, by hand or by another tool, bumps
+   ``schema_version``, so a real difference is never missed.
 2. Otherwise introspect and plan without a lock; a blocked operation fails here, before any
    waiting.
 3. Take the write lock (``BEGIN IMMEDIATE``, waiting on a busy database), plan again under the
    lock, since another process may have synced meanwhile, have the executor run the safe
    operations' statements, record one ``sync`` history row, remember the fingerprint, and
    commit; all or nothing. When nothing needed applying, only the fingerprint is written, and
-   a database that cannot take that write (a read-only file) is left as it is.
+   only when the bookkeeping tables already exist: a sync that changes nothing never creates
+   them (a database another tool made stays without tables of ours, and has no fast path until
+   something is recorded). A database that cannot take that write (a read-only file) is left
+   as it is.
 """
 
 from __future__ import annotations
@@ -43,21 +47,41 @@ _DRIFT_KEY = "sync_drift"
 _SPEC_FORMAT = "2"
 
 
-def fingerprint(specs: Sequence[TableSpec]) -> str:
-    """A stable hash of a model set's table specs."""
+def fingerprint(
+    specs: Sequence[TableSpec], ignore_tables: Sequence[str] = (), strict_defaults: bool = False
+) -> str:
+    """A stable hash of a model set's table specs and of the ``ignore_tables`` patterns (as
+    they match: case and order make no difference), so changing either plans again."""
     digest = hashlib.sha256(_SPEC_FORMAT.encode())
     for spec in sorted(specs, key=lambda s: s.name):
         digest.update(repr(spec).encode())
+    # A spec's repr never holds a NUL, so the patterns cannot pass for a spec.
+    patterns = sorted({fold_identifier(pattern) for pattern in ignore_tables})
+    digest.update(b"\0ignore_tables\0" + json.dumps(patterns).encode())
+    if strict_defaults:
+        digest.update(b"\0strict_defaults")
     return digest.hexdigest()
 
 
-def _stamp(conn: sqlite3.Connection, specs: Sequence[TableSpec]) -> str:
-    return f"{fingerprint(specs)}:{schema_version(conn)}"
+def _stamp(
+    conn: sqlite3.Connection,
+    specs: Sequence[TableSpec],
+    ignore_tables: Sequence[str],
+    strict_defaults: bool = False,
+) -> str:
+    return f"{fingerprint(specs, ignore_tables, strict_defaults)}:{schema_version(conn)}"
 
 
-def is_known_in_sync(conn: sqlite3.Connection, specs: Sequence[TableSpec]) -> bool:
-    """True when the recorded fingerprint matches ``specs`` and the schema has not changed."""
-    return history.read_state(conn, _STATE_KEY) == _stamp(conn, specs)
+def is_known_in_sync(
+    conn: sqlite3.Connection,
+    specs: Sequence[TableSpec],
+    ignore_tables: Sequence[str] = (),
+    strict_defaults: bool = False,
+) -> bool:
+    """True when the recorded fingerprint matches ``specs`` and ``ignore_tables`` and the
+    schema has not changed (``False`` when nothing is recorded: no bookkeeping tables)."""
+    stamp = _stamp(conn, specs, ignore_tables, strict_defaults)
+    return history.read_state(conn, _STATE_KEY) == stamp
 
 
 def _raise_if_blocked(plan: Plan) -> None:
@@ -68,8 +92,16 @@ def _raise_if_blocked(plan: Plan) -> None:
         )
 
 
-def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Executor) -> Plan:
+def sync(
+    db: sqlite_utils.Database,
+    specs: Sequence[TableSpec],
+    executor: Executor,
+    *,
+    ignore_tables: Sequence[str] = (),
+    strict_defaults: bool = False,
+) -> Plan:
     """Apply the safe operations that take ``db`` to ``specs``; return the plan applied.
+    Tables ``ignore_tables`` names are neither reported nor touched.
 
     Raises :class:`SyncError` (and applies nothing) when a needed change is blocked.
     Unsafe differences stay in the returned plan's ``unsafe`` list, are logged as warnings on
@@ -78,19 +110,24 @@ def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Execut
     the tables it concerns; with no drift it is empty.
     """
     conn = db.conn
-    if not conn.in_transaction and is_known_in_sync(conn, specs):
-        drift = _known_drift(conn, specs, executor)
+    if not conn.in_transaction and is_known_in_sync(conn, specs, ignore_tables, strict_defaults):
+        drift = _known_drift(conn, specs, executor, ignore_tables, strict_defaults)
         if drift is not None:
             _warn_unsafe(drift)
             return drift
-    first = plan_for(specs, executor)
+    first = plan_for(specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults)
     _raise_if_blocked(first)  # fail fast, before waiting for the write lock
     if first.safe:
-        plan = _apply_locked(db, specs, executor)
+        plan = _apply_locked(db, specs, executor, ignore_tables, strict_defaults)
+    elif not history.tables_exist(conn):
+        # Nothing to apply and nothing recorded yet (a database another tool made): creating
+        # the bookkeeping tables just to hold a fingerprint would leave tables of ours that
+        # the other tool then proposes to drop. No fast path until something is recorded.
+        plan = first
     else:
         plan = first
         try:
-            _apply_locked(db, specs, executor)
+            _apply_locked(db, specs, executor, ignore_tables, strict_defaults)
         except sqlite3.OperationalError as exc:
             # Only the fingerprint needed writing, and the database refused the write (a
             # read-only file): the schema is as the models want it, so start-up goes on and the
@@ -101,15 +138,23 @@ def sync(db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Execut
 
 
 def create_missing_tables(
-    db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Executor
+    db: sqlite_utils.Database,
+    specs: Sequence[TableSpec],
+    executor: Executor,
+    *,
+    ignore_tables: Sequence[str] = (),
+    strict_defaults: bool = False,
 ) -> Plan:
     """Create the tables the models declare and the database lacks, and nothing else (the
     first step of start-up with migrations, see :meth:`hedystia_models.Database.upgrade`).
     Returns the plan of what it created."""
-    if not any(isinstance(op.operation, CreateTable) for op in plan_for(specs, executor).safe):
+    first = plan_for(specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults)
+    if not any(isinstance(op.operation, CreateTable) for op in first.safe):
         return Plan()
     with schema_transaction(db.conn):
-        plan = plan_for(specs, executor)
+        plan = plan_for(
+            specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults
+        )
         creates = Plan(tuple(op for op in plan.safe if isinstance(op.operation, CreateTable)))
         _execute(db, creates, executor)
     return creates
@@ -117,9 +162,9 @@ def create_missing_tables(
 
 def _execute(db: sqlite_utils.Database, plan: Plan, executor: Executor) -> None:
     """Run the safe operations of ``plan`` and record them as one sync step (inside the
-    caller's schema transaction)."""
+    caller's schema transaction; the history row creates the bookkeeping tables if they are
+    missing, so a plan with nothing to run creates nothing)."""
     conn = db.conn
-    history.ensure_tables(conn)
     try:
         for op in plan.safe:
             rebuild = op.reason if op.rebuild else None
@@ -131,21 +176,33 @@ def _execute(db: sqlite_utils.Database, plan: Plan, executor: Executor) -> None:
 
 
 def _apply_locked(
-    db: sqlite_utils.Database, specs: Sequence[TableSpec], executor: Executor
+    db: sqlite_utils.Database,
+    specs: Sequence[TableSpec],
+    executor: Executor,
+    ignore_tables: Sequence[str],
+    strict_defaults: bool,
 ) -> Plan:
     conn = db.conn
     with schema_transaction(conn):
-        plan = plan_for(specs, executor)
+        plan = plan_for(
+            specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults
+        )
         _raise_if_blocked(plan)
+        if not plan.safe and not history.tables_exist(conn):
+            return plan  # nothing to apply and nothing recorded: create nothing (see sync)
         _execute(db, plan, executor)
-        history.write_state(conn, _STATE_KEY, _stamp(conn, specs))
+        history.write_state(conn, _STATE_KEY, _stamp(conn, specs, ignore_tables, strict_defaults))
         drift = sorted({fold_identifier(op.table) for op in plan.unsafe})
         history.write_state(conn, _DRIFT_KEY, json.dumps(drift))
     return plan
 
 
 def _known_drift(
-    conn: sqlite3.Connection, specs: Sequence[TableSpec], executor: Executor
+    conn: sqlite3.Connection,
+    specs: Sequence[TableSpec],
+    executor: Executor,
+    ignore_tables: Sequence[str],
+    strict_defaults: bool,
 ) -> Plan | None:
     """On the fast path: the drift the last sync left alone, planned again from the tables it
     concerns only (their schema cannot have changed: ``schema_version`` says so); an empty plan
@@ -161,7 +218,9 @@ def _known_drift(
         return Plan()
     wanted = set(tables)
     subset = [spec for spec in specs if fold_identifier(spec.name) in wanted]
-    plan = plan_for(subset, executor, only=tables)
+    plan = plan_for(
+        subset, executor, only=tables, ignore_tables=ignore_tables, strict_defaults=strict_defaults
+    )
     return plan if not (plan.safe or plan.blocked) else None
 
 
