@@ -167,6 +167,20 @@ def _foreign_key(fk: ForeignKeySpec) -> tuple[object, ...]:
     )
 
 
+def _json_check(desired: ColumnSpec, actual: ColumnSpec) -> bool:
+    """True when ``actual``'s only ``CHECK`` says its values are valid JSON (Django's
+    ``JSONField``) and ``desired`` is a JSON field: the package writes only valid JSON, so the
+    check changes nothing for it."""
+    if desired.kind != "json" or desired.check is not None or actual.check is None:
+        return False
+    name = fold_identifier(actual.name)
+    return sql_words(actual.check) in (
+        ("json_valid", "(", name, ")"),
+        ("json_valid", "(", name, ")", "or", name, "is", "null"),
+        ("(", "json_valid", "(", name, ")", "or", name, "is", "null", ")"),
+    )
+
+
 def column_changes(
     desired: ColumnSpec, actual: ColumnSpec, *, strict_defaults: bool = True
 ) -> list[str]:
@@ -197,7 +211,7 @@ def column_changes(
         changes.append("gains AUTOINCREMENT" if desired.auto_increment else "loses AUTOINCREMENT")
     if desired.unique != actual.unique:
         changes.append("becomes UNIQUE" if desired.unique else "no longer UNIQUE")
-    if not _same_sql(desired.check, actual.check):
+    if not _same_sql(desired.check, actual.check) and not _json_check(desired, actual):
         changes.append(f"check {actual.check} -> {desired.check}")
     if _reference(desired.references) != _reference(actual.references):
         changes.append(f"references {actual.references} -> {desired.references}")
