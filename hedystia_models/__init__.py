@@ -16,6 +16,7 @@ from .errors import (
     UnknownTableAttributeError,
     UnknownTableError,
 )
+from .inspect import inspect_models
 from .migrate.context import MigrationContext
 from .migrate.migrations import MigrationDefinition, MigrationStatus, migration
 from .migrate.operations import Operation, Safety
@@ -58,6 +59,7 @@ __all__ = [
     "UnknownTableAttributeError",
     "UnknownTableError",
     "database",
+    "inspect_models",
     "migration",
     "utcnow",
 ]

@@ -78,6 +78,7 @@ def test_the_command_tree_is_what_the_issue_asks_for() -> None:
     assert set(COMMANDS) == {
         "schema",
         "schema create",
+        "schema inspect",
         "migration",
         "migration create",
         "migrate",

@@ -1,9 +1,11 @@
-"""``schema create`` and ``migration create``: the commands that write new files, and the
-templates of what they write.
+"""``schema create``, ``schema inspect`` and ``migration create``: the commands that write new
+files, and the templates of what they write.
 
 ``migration create --auto`` fills the migration from the difference between the database and
-the models (:func:`hedystia_models.migrate.render.render_migration`); everything else here only
-writes templates. Neither command ever overwrites a file.
+the models (:func:`hedystia_models.migrate.render.render_migration`); ``schema inspect`` writes
+the models of the tables the database has (:func:`hedystia_models.inspect.inspect_models`);
+everything else here only writes templates. None of them overwrites a file, but for
+``schema inspect --force``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from pathlib import Path
 
 import click
 
+from ..inspect import InspectedModels, inspect_models, open_read_only
 from ..migrate.render import render_migration
 from .config import DEFAULT_SCHEMAS_PATH, Settings
 from .errors import UserError, report_failures
+from .options import global_options
 from .output import shown
 from .project import open_database, project_settings
 
@@ -28,6 +32,7 @@ __all__ = [
     "migration_create",
     "schema",
     "schema_create",
+    "schema_inspect",
 ]
 
 SCHEMA_TEMPLATE = '''"""The {table} table."""
@@ -116,6 +121,102 @@ def schema_create(ctx: click.Context, name: str, directory: str | None) -> None:
                 "in [tool.hedystia-models], so sync sees it",
                 err=True,
             )
+
+
+@schema.command("inspect")
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    metavar="FILE",
+    help="Write the module to FILE instead of printing it.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    default=None,
+    metavar="DIR",
+    help="Write one file per table into DIR (and an __init__.py when it has none).",
+)
+@click.option("--force", is_flag=True, help="Replace files that already exist.")
+@click.pass_context
+def schema_inspect(ctx: click.Context, out: str | None, directory: str | None, force: bool) -> None:
+    """Write Table models for the tables of the configured database (stdout by default)."""
+    with report_failures(ctx):
+        if out is not None and directory is not None:
+            raise click.UsageError("--out and --dir cannot be used together", ctx)
+        settings = project_settings(ctx)
+        if not settings.connection:
+            raise UserError(
+                "no database configured: set connection in [tool.hedystia-models], "
+                "HEDYSTIA_DATABASE, or pass --connection"
+            )
+        connection = settings.connection
+        if connection != ":memory:" and not Path(connection).is_file():
+            raise UserError(
+                f"database {shown(Path(connection))} does not exist; nothing to inspect"
+            )
+        conn = open_read_only(connection, timeout=global_options(ctx).busy_timeout)
+        try:
+            found = inspect_models(conn, ignore_tables=settings.ignore_tables)
+        finally:
+            conn.close()
+        if directory is not None:
+            folder = Path(directory)
+            targets = {folder / name: text for name, text in found.files.items()}
+            _refuse_existing(list(targets), force)
+            for path, text in targets.items():
+                replaced = _write(path, text)
+                click.echo(f"{'replaced' if replaced else 'created'} {shown(path)}")
+            init = folder / "__init__.py"
+            if targets and not init.exists():
+                init.write_text('"""Table models."""\n', encoding="utf-8")
+        elif out is not None:
+            path = Path(out)
+            _refuse_existing([path], force)
+            replaced = _write(path, found.source)
+            click.echo(f"{'replaced' if replaced else 'created'} {shown(path)}")
+        else:
+            click.echo(found.source, nl=False)
+        _report_inspection(found)
+
+
+def _report_inspection(found: InspectedModels) -> None:
+    """On stderr: an empty database, and what the models cannot declare."""
+    if not found.classes:
+        click.echo("note: the database has no tables", err=True)
+    if found.unsupported:
+        click.echo(
+            f"note: {len(found.unsupported)} thing(s) the models cannot declare, each marked "
+            "TODO in the source:",
+            err=True,
+        )
+        for line in found.unsupported:
+            click.echo(f"    {line}", err=True)
+
+
+def _refuse_existing(paths: list[Path], force: bool) -> None:
+    """Refuse to write over an existing file (unless ``force``), before anything is written."""
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise UserError(
+            f"{shown(existing[0])} already exists{more}; not overwriting it (--force replaces it)"
+        )
+    for path in existing:
+        if not path.is_file():
+            raise UserError(f"cannot write {shown(path)}: it is not a file")
+
+
+def _write(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path``, creating its directory; True when a file was replaced."""
+    for folder in (path.parent, *path.parent.parents):
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"cannot write {shown(path)}: {shown(folder)} is a file")
+    replaced = path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return replaced
 
 
 def _schemas_package(settings: Settings) -> Path | None:
