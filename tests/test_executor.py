@@ -24,6 +24,7 @@ from hedystia_models import (
     Database,
     Field,
     IndexSpec,
+    Reference,
     Table,
     TableSpec,
     database,
@@ -527,3 +528,30 @@ def test_a_migration_error_from_the_executor_names_the_migration(tmp_path: Path)
     ):
         db.migrate_up()
     assert caught.value.migration == "drop_b"
+
+
+def test_the_rebuild_keeps_collations_and_deferred_foreign_keys() -> None:
+    conn = make(
+        "CREATE TABLE p (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, name TEXT COLLATE NOCASE, "
+        "p_id INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)",
+    )
+    executor = SQLiteExecutor(sqlite_utils.Database(conn))
+    conn.execute("BEGIN")
+    compiled = executor.apply(AddColumn("c", spec=ColumnSpec("code", "TEXT", not_null=True)))
+    conn.execute("COMMIT")
+    assert compiled.rebuild
+    spec = introspect.read_table(sqlite_utils.Database(conn), "c")
+    assert spec.column("name").collate == "NOCASE"
+    assert spec.column("p_id").references == Reference("p", "id", deferrable=True)
+    # Still deferred: a child before its parent, in one transaction, with enforcement on.
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO c (name, p_id, code) VALUES ('a', 7, 'x')")
+    conn.execute("INSERT INTO p (id) VALUES (7)")
+    conn.execute("COMMIT")
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO c (name, p_id, code) VALUES ('b', 8, 'y')")
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        conn.execute("COMMIT")
+    conn.execute("ROLLBACK")
