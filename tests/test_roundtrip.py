@@ -285,9 +285,9 @@ def test_timedelta_and_int_outside_sqlite_integer_range_are_row_errors(db: Datab
 
 
 def test_nan_cannot_be_stored_in_a_not_null_float_column(db: Database) -> None:
-    """SQLite stores a NaN REAL as NULL, so a NaN in a NOT NULL column breaks the constraint
-    instead of coming back as something else."""
-    with pytest.raises(RowError, match="NOT NULL"):
+    """SQLite stores a NaN REAL as NULL, so a NaN is refused before it is written (not as a
+    misleading NOT NULL failure): tests/test_bad_input.py."""
+    with pytest.raises(RowError, match="field 'ratio': NaN cannot be stored"):
         db.table(Everything).insert({**VALUES, "ratio": math.nan})
     assert db.table(Everything).count() == 0
 

@@ -9,8 +9,10 @@ The field's annotation gives the column type (:mod:`hedystia_models.model.typema
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from typing import Annotated, Any
 
+import pydantic
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -22,6 +24,8 @@ from .info import FieldMapping
 from .typemap import storage_for
 
 __all__ = [
+    "annotated",
+    "check_default",
     "check_name",
     "check_options",
     "column_from_field",
@@ -74,6 +78,49 @@ def check_options(meta: Column, where: str) -> None:
             raise SchemaError(f"{where}: {option} must not be empty (leave it out, or None)")
         if "\x00" in value:
             raise SchemaError(f"{where}: {option} {value!r} contains a NUL character")
+
+
+def annotated(annotation: Any, metadata: list[Any]) -> Any:
+    """``Annotated[annotation, *metadata]`` (the bare annotation when there is no metadata):
+    a field's type with its constraints, for a ``TypeAdapter``.
+
+    :class:`Column` items are left out: they do not validate anything, and ``Annotated``
+    caches its subscriptions by equality, which ignores whether a Column came from
+    ``Field(...)``: a later ``Annotated[str, Column(index=True)]`` in a model would be given
+    this one, with a ``Field`` Column that outranks the model's own ``Field(index=False)``."""
+    metadata = [item for item in metadata if not isinstance(item, Column)]
+    if not metadata:
+        return annotation
+    # operator.getitem is plain subscription, Annotated[annotation, *metadata], spelt in a
+    # way Python 3.10 accepts.
+    return operator.getitem(Annotated, (annotation, *metadata))
+
+
+def check_default(info: FieldInfo, where: str) -> None:
+    """Refuse a literal default its own field rejects (``Field(default=-1, ge=0)``, ``n: int =
+    "x"``), as Pydantic's ``validate_default=True`` would: Pydantic takes defaults unchecked,
+    so a row built from one would be stored and then fail every read.
+
+    ``None`` is not checked (it is SQL ``NULL``, which a NOT NULL column refuses, and from
+    which SQLite generates an integer key), nor a ``default_factory`` (its values are checked
+    when a row is written: :class:`~hedystia_models.rows.codec.RowCodec`). The check is lax,
+    as rows read back are."""
+    default = info.default
+    if default is PydanticUndefined or default is None or info.default_factory is not None:
+        return
+    adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(
+        annotated(info.annotation, info.metadata)
+    )
+    try:
+        adapter.validate_python(default)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"]
+            for e in exc.errors()
+        )
+        raise SchemaError(
+            f"{where}: default {default!r} is not valid for the field: {problems}"
+        ) from None
 
 
 def column_from_field(
@@ -161,6 +208,8 @@ def column_spec(
                     f"{where}: default {default!r} cannot be stored as an SQL DEFAULT ({exc}){hint}"
                 ) from exc
             default_sql = _literal(encoded, f"default {default!r}", where)
+    # After the SQL DEFAULT above, whose error tells a string meant as SQL to use sql_default=.
+    check_default(info, where)
     if meta.deferrable and meta.references is None:
         raise SchemaError(f"{where}: deferrable=True needs references=")
     reference = None

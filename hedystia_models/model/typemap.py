@@ -30,6 +30,7 @@ Annotation                         Declared type    Stored as
 from __future__ import annotations
 
 import enum
+import math
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -143,9 +144,26 @@ def _json_codec(annotation: Any) -> Codec:
     adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(annotation)
 
     def encode(value: Any) -> str:
+        if _not_finite(value):
+            # JSON has no NaN or infinity: Pydantic would write null, and the value would
+            # come back as another one. Refuse instead (the row codec names row and field).
+            raise ValueError("NaN and infinities cannot be stored in JSON (it would write null)")
         return adapter.dump_json(value).decode()
 
     return encode
+
+
+def _not_finite(value: Any) -> bool:
+    """True when ``value`` holds a float NaN or infinity, at any depth."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Mapping):
+        return any(_not_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_not_finite(v) for v in value)
+    if isinstance(value, pydantic.BaseModel):
+        return any(_not_finite(v) for v in value.__dict__.values())
+    return False
 
 
 def _constraint(metadata: Sequence[Any], name: str) -> int | None:

@@ -25,13 +25,13 @@ stored, stored values that cannot be read back.
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Annotated, Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 import pydantic
 
 from ..errors import QueryError, RowError
+from ..model.columns import annotated
 from ..model.table import FieldMapping, Table, TableInfo
 from ..model.typemap import Codec, identity
 
@@ -39,6 +39,7 @@ __all__ = [
     "CODEC_ERRORS",
     "INT64_MAX",
     "INT64_MIN",
+    "NAN_REFUSED",
     "Problem",
     "RowCodec",
     "convert",
@@ -54,6 +55,9 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 #: What a codec raises for a value it cannot convert.
 CODEC_ERRORS = (TypeError, ValueError, AttributeError, ArithmeticError)
+
+#: Why a NaN for a float field is refused: sqlite3 binds it, and SQLite stores it as ``NULL``.
+NAN_REFUSED = "NaN cannot be stored: SQLite stores it as NULL"
 
 #: ``(row_index, field, message)``: ``row_index`` is ``None`` for a single-row call, ``field``
 #: ``None`` for a problem that is not about one field.
@@ -102,15 +106,6 @@ def row_error(
     return RowError(f"table {table!r}: {len(problems)} {what}:\n" + "\n".join(lines), problems)
 
 
-def _annotated(annotation: Any, metadata: list[Any]) -> Any:
-    """``Annotated[annotation, *metadata]`` (the bare annotation when there is no metadata)."""
-    if not metadata:
-        return annotation
-    # operator.getitem is plain subscription, Annotated[annotation, *metadata], spelt in a
-    # way Python 3.10 accepts.
-    return operator.getitem(Annotated, (annotation, *metadata))
-
-
 class RowCodec(Generic[M]):
     """Validates and converts the rows of one table; see the module docstring.
 
@@ -133,6 +128,8 @@ class RowCodec(Generic[M]):
         self._decoders = [
             (i, m.storage.decode) for i, m in enumerate(fields) if m.storage.decode is not identity
         ]
+        #: Columns of float fields, where a NaN is refused (SQLite would store NULL).
+        self._reals = [i for i, m in enumerate(fields) if m.storage.kind == "real"]
         self._adapters: dict[tuple[str, bool], pydantic.TypeAdapter[Any]] = {}
         # Unknown keys in row dicts are rejected unless the model chose its own `extra`
         # policy: with Pydantic's default they would be dropped silently, so a typo
@@ -202,10 +199,26 @@ class RowCodec(Generic[M]):
         rows_type: Any = list[self.model]  # type: ignore[name-defined]
         return pydantic.TypeAdapter(rows_type)
 
+    @functools.cached_property
+    def _factory_fields(self) -> list[tuple[str, pydantic.TypeAdapter[list[Any]]]]:
+        """The fields whose default comes from a ``default_factory`` (Pydantic does not
+        validate defaults), each with an adapter validating a list of its values with its
+        constraints; built on first use, like :attr:`_list_adapter`."""
+        factory_fields = []
+        for field, info in self.model.model_fields.items():
+            if info.default_factory is not None:
+                values: Any = list[annotated(info.annotation, info.metadata)]  # type: ignore[misc]
+                factory_fields.append((field, pydantic.TypeAdapter(values)))
+        return factory_fields
+
     def validate(self, rows: list[Any], batch: bool = True) -> list[M]:
         """Validate rows to write: dicts, or instances, which are validated again (they may
         have been changed after they were built, or built with ``model_construct``). Invalid
-        rows are one :class:`RowError` listing every problem (numbered with ``batch``)."""
+        rows are one :class:`RowError` listing every problem (numbered with ``batch``).
+
+        Values a ``default_factory`` made are validated too (Pydantic takes defaults
+        unchecked, and literal defaults were checked with the class), so ``insert`` and
+        ``insert_many`` store only rows that can be read back."""
         model = self.model
         if self._reject_unknown:
             known = self._known_keys
@@ -221,12 +234,40 @@ class RowCodec(Generic[M]):
         if any(isinstance(row, model) for row in rows):
             rows = [self._as_input(row) if isinstance(row, model) else row for row in rows]
         try:
-            return self._list_adapter.validate_python(rows)
+            objects = self._list_adapter.validate_python(rows)
         except pydantic.ValidationError as exc:
             problems = problems_from(exc, batch=True)
             if not batch:
                 problems = [(None, field, message) for _, field, message in problems]
             raise row_error(self.info.name, problems) from exc
+        if self._factory_fields:
+            self._validate_factory_values(objects, batch)
+        return objects
+
+    def _validate_factory_values(self, objects: list[M], batch: bool) -> None:
+        """Validate, in place, the values ``default_factory`` gave ``objects`` (the fields a
+        row did not set); a value its field rejects is a :class:`RowError`."""
+        problems: list[Problem] = []
+        for field, adapter in self._factory_fields:
+            made = [
+                (index, obj)
+                for index, obj in enumerate(objects)
+                if field not in obj.model_fields_set
+            ]
+            if not made:
+                continue
+            try:
+                values = adapter.validate_python([obj.__dict__[field] for _, obj in made])
+            except pydantic.ValidationError as exc:
+                for error in exc.errors():
+                    index = made[cast("int", error["loc"][0])][0]
+                    problems.append((index if batch else None, field, error["msg"]))
+                continue
+            for (_, obj), value in zip(made, values, strict=True):
+                obj.__dict__[field] = value
+        if problems:
+            problems.sort(key=lambda problem: problem[0] or 0)
+            raise row_error(self.info.name, problems)
 
     def adapter(self, field: str, *, constraints: bool) -> pydantic.TypeAdapter[Any]:
         """A type adapter for ``field``'s type, with its constraints (``ge``, ``max_length``:
@@ -234,7 +275,7 @@ class RowCodec(Generic[M]):
         adapter = self._adapters.get((field, constraints))
         if adapter is None:
             info = self.model.model_fields[field]
-            annotation = _annotated(info.annotation, info.metadata if constraints else [])
+            annotation = annotated(info.annotation, info.metadata if constraints else [])
             adapter = pydantic.TypeAdapter(annotation)
             self._adapters[field, constraints] = adapter
         return adapter
@@ -259,6 +300,15 @@ class RowCodec(Generic[M]):
         """
         dicts = [obj.__dict__ for obj in objects]
         columns = [[d[name] for d in dicts] for name in self.fields]
+        nan: list[Problem] = [
+            (row if batch else None, self.fields[index], NAN_REFUSED)
+            for index in self._reals
+            if any(value != value for value in columns[index])  # only NaN differs from itself
+            for row, value in enumerate(columns[index])
+            if value != value
+        ]
+        if nan:
+            raise row_error(self.info.name, sorted(nan, key=lambda problem: problem[0] or 0))
         for index, encode in self._encoders:
             try:
                 columns[index] = convert(encode, columns[index])
@@ -281,6 +331,9 @@ class RowCodec(Generic[M]):
             mapping = self.field_for(key)
             try:
                 validated = self.adapter(mapping.field, constraints=True).validate_python(value)
+                if mapping.storage.kind == "real" and validated != validated:  # NaN
+                    problems.append((None, mapping.field, NAN_REFUSED))
+                    continue
                 values[mapping.column] = self.encode_value(mapping, validated)
             except pydantic.ValidationError as exc:
                 problems += [(None, mapping.field, error["msg"]) for error in exc.errors()]
