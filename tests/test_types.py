@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pydantic
 import pytest
@@ -545,27 +545,20 @@ def test_explicit_sql_type_and_column_annotation() -> None:
 
 
 def test_a_decimal_on_a_numeric_column_reads_with_the_fields_places() -> None:
-    import sqlite3 as _sqlite3
-    from decimal import Decimal as _Decimal
+    class Price(Table, table="prices"):
+        id: int | None = Field(default=None, primary_key=True)
+        amount: Decimal = Field(max_digits=10, decimal_places=2)
 
-    from hedystia_models import Field as _Field
-    from hedystia_models import Table as _Table
-    from hedystia_models import database as _database
-
-    class Price(_Table, table="prices"):
-        id: int | None = _Field(default=None, primary_key=True)
-        amount: _Decimal = _Field(max_digits=10, decimal_places=2)
-
-    conn = _sqlite3.connect(":memory:")
+    conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE prices (id INTEGER PRIMARY KEY, amount NUMERIC(10, 2) NOT NULL)")
     conn.execute("INSERT INTO prices (amount) VALUES ('10.00'), (2.5)")  # kept as 10 and 2.5
-    db = _database(schemas=[Price], connection=conn)
+    db = database(schemas=[Price], connection=conn)
     assert db.plan().in_sync
     amounts = [p.amount for p in db.table(Price).find(order_by="id")]
-    assert amounts == [_Decimal("10.00"), _Decimal("2.50")]
+    assert amounts == [Decimal("10.00"), Decimal("2.50")]
     assert [str(a) for a in amounts] == ["10.00", "2.50"]
     assert [p.amount for p in db.table(Price).find(where={"amount": {"gt": 5}})] == [
-        _Decimal("10.00")
+        Decimal("10.00")
     ]
 
 
@@ -580,21 +573,15 @@ def test_a_decimal_on_a_numeric_column_reads_with_the_fields_places() -> None:
 def test_a_uuid_is_stored_in_the_form_the_field_declares(
     form: str, declared: str, stored: Any
 ) -> None:
-    import uuid as _uuid
+    class Thing(Table, table="things"):
+        id: int | None = Field(default=None, primary_key=True)
+        public_id: UUID = Field(uuid_form=form)
 
-    from hedystia_models import Field as _Field
-    from hedystia_models import Table as _Table
-    from hedystia_models import database as _database
-
-    class Thing(_Table, table="things"):
-        id: int | None = _Field(default=None, primary_key=True)
-        public_id: _uuid.UUID = _Field(uuid_form=form)
-
-    db = _database(schemas=[Thing], connection=":memory:", sync_schemas=True)
+    db = database(schemas=[Thing], connection=":memory:", sync_schemas=True)
     assert db.raw("SELECT type FROM pragma_table_info('things') WHERE name = 'public_id'") == [
         {"type": declared}
     ]
-    value = _uuid.uuid4()
+    value = uuid4()
     db.table(Thing).insert({"public_id": value})
     assert db.raw("SELECT public_id FROM things") == [{"public_id": stored(value)}]
     assert [t.public_id for t in db.table(Thing).find(where={"public_id": value})] == [value]
