@@ -1,0 +1,69 @@
+"""Every bad input in the catalogue (``tests/bad_inputs``) gets its named error, exactly, and
+leaves every database file as it was; ``docs/safety.md`` shows the catalogue as it is.
+
+Run ``python tests/test_safety.py`` to rewrite the table in ``docs/safety.md`` after adding a
+case.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from bad_inputs import CASES, BadInput, render_table
+
+SAFETY = Path(__file__).parent.parent / "docs" / "safety.md"
+START, END = "<!-- bad-inputs:start -->", "<!-- bad-inputs:end -->"
+
+
+def snapshot(directory: Path) -> dict[str, list[str]]:
+    """Every database file under ``directory``: its schema and rows, as SQL text."""
+    dumps: dict[str, list[str]] = {}
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file() or path.suffix in (".py", ".toml", ".wal", ".shm", ".journal"):
+            continue
+        if path.read_bytes()[:16] != b"SQLite format 3\x00":
+            dumps[str(path)] = [path.read_bytes().hex()]
+            continue
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            dumps[str(path)] = list(conn.iterdump())
+        finally:
+            conn.close()
+    return dumps
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input(case: BadInput, tmp_path: Path) -> None:
+    if case.setup is not None:
+        case.setup(tmp_path)
+    before = snapshot(tmp_path)
+    with pytest.raises(case.error) as caught:
+        case.run(tmp_path)
+    assert type(caught.value) is case.error or isinstance(caught.value, case.error)
+    assert str(caught.value) == case.message.replace("{tmp}", str(tmp_path))
+    assert snapshot(tmp_path) == before, "the failing call changed a database file"
+
+
+def test_at_least_forty_cases() -> None:
+    assert len(CASES) >= 40
+    assert len({case.id for case in CASES}) == len(CASES)
+    assert len({case.what for case in CASES}) == len(CASES)
+    assert not any("`" in case.message for case in CASES)
+
+
+def rewritten(text: str) -> str:
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{render_table()}{END}{tail}"
+
+
+def test_docs_table_matches_the_catalogue() -> None:
+    text = SAFETY.read_text()
+    assert rewritten(text) == text, "run `python tests/test_safety.py` to update docs/safety.md"
+
+
+if __name__ == "__main__":
+    SAFETY.write_text(rewritten(SAFETY.read_text()))
+    print(f"{SAFETY}: {len(CASES)} bad inputs")
