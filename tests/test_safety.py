@@ -7,6 +7,7 @@ case.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -62,6 +63,20 @@ def rewritten(text: str) -> str:
 def test_docs_table_matches_the_catalogue() -> None:
     text = SAFETY.read_text()
     assert rewritten(text) == text, "run `python tests/test_safety.py` to update docs/safety.md"
+
+
+def test_every_test_the_page_names_exists() -> None:
+    tests = Path(__file__).parent
+    defined = {
+        name
+        for path in tests.rglob("*.py")
+        for name in re.findall(r"^def (test_\w+)", path.read_text(), re.MULTILINE)
+    }
+    files = {path.name for path in tests.glob("test_*.py")}
+    named = set(re.findall(r"`(test_\w+)`", SAFETY.read_text()))
+    named_files = set(re.findall(r"`tests/(test_\w+\.py)`", SAFETY.read_text()))
+    assert named and named <= defined, named - defined
+    assert named_files and named_files <= files, named_files - files
 
 
 if __name__ == "__main__":
