@@ -5,6 +5,8 @@ from __future__ import annotations
 from .database import Database, database
 from .errors import (
     ConfigurationError,
+    DatabaseFileError,
+    DatabaseLockedError,
     HedystiaError,
     MigrationError,
     OperationError,
@@ -33,6 +35,8 @@ __all__ = [
     "ColumnSpec",
     "ConfigurationError",
     "Database",
+    "DatabaseFileError",
+    "DatabaseLockedError",
     "Field",
     "ForeignKeySpec",
     "HedystiaError",

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-import sqlite_utils
-
+from .engine.sqlite.collations import register_collations
+from .engine.sqlite.connection import is_open, lock_budget, named_failure
 from .engine.sqlite.executor import SQLiteExecutor
+from .engine.sqlite.opening import ConnectionLike, open_database
 from .engine.sqlite.transaction import write_transaction
-from .errors import ConfigurationError
+from .errors import ConfigurationError, DatabaseFileError, MigrationError
 from .migrate import history
 from .migrate.migrations import MigrationDefinition, MigrationStatus, Migrator, load_migrations
 from .migrate.plan import Plan
@@ -34,52 +33,6 @@ DEFAULT_BUSY_TIMEOUT = 30.0
 SUPPORTED_DATABASES = ("sqlite",)
 
 M = TypeVar("M", bound=Table)
-
-ConnectionLike = (
-    str | os.PathLike[str] | Mapping[str, Any] | sqlite3.Connection | sqlite_utils.Database
-)
-
-
-def _connect(connection: ConnectionLike, busy_timeout: float) -> tuple[sqlite_utils.Database, bool]:
-    """Open (or adopt) a connection; the flag says whether we own it and must close it."""
-    if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)):
-        raise ConfigurationError(f"busy_timeout must be a number of seconds (got {busy_timeout!r})")
-    if not 0 <= busy_timeout < 86_400:
-        raise ConfigurationError(
-            f"busy_timeout must be from 0 to 86400 seconds (got {busy_timeout!r})"
-        )
-    if isinstance(connection, sqlite_utils.Database):
-        db, owned = connection, False
-    elif isinstance(connection, sqlite3.Connection):
-        db, owned = sqlite_utils.Database(connection), False
-    else:
-        if isinstance(connection, Mapping):
-            unknown = set(connection) - {"filename"}
-            if unknown or "filename" not in connection:
-                raise ConfigurationError(
-                    "connection dict must be {'filename': path} "
-                    f"(got keys {sorted(map(str, connection))})"
-                )
-            target = connection["filename"]
-        else:
-            target = connection
-        if not isinstance(target, (str, os.PathLike)):
-            raise ConfigurationError(
-                "connection must be a path, ':memory:', {'filename': path}, a sqlite3.Connection "
-                f"or a sqlite_utils.Database (got {type(connection).__name__})"
-            )
-        filename = os.fspath(target)
-        if filename != ":memory:":
-            parent = Path(filename).parent
-            if not parent.exists():
-                raise ConfigurationError(
-                    f"directory {str(parent)!r} for the database does not exist"
-                )
-        conn = sqlite3.connect(filename, timeout=busy_timeout)
-        db, owned = sqlite_utils.Database(conn), True
-    db.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-    db.conn.execute("PRAGMA foreign_keys = ON")
-    return db, owned
 
 
 class Database:
@@ -117,12 +70,63 @@ class Database:
                     f"pattern {pattern!r} ignores; remove the pattern or the model"
                 )
         self.migrations: list[MigrationDefinition] = load_migrations(migrations)
-        self.sqlite, self._owned = _connect(connection, busy_timeout)
-        self.conn: sqlite3.Connection = self.sqlite.conn
+        opened = open_database(connection, busy_timeout)
+        self.sqlite, self._owned, self._closed = opened.db, opened.owned, False
+        #: The database file (``":memory:"`` for one in memory), as errors name it.
+        self.path: str = opened.path
+        #: Opened with ``connection={"filename": ..., "read_only": True}``: every write fails.
+        self.read_only: bool = opened.read_only
+        #: Seconds a call may wait in all for another connection's lock.
+        self.busy_timeout: float = busy_timeout
+        register_collations(self.conn)  # the where compiler compares Decimal and JSON with them
         #: Runs every schema change (sync, migrations) as SQL on this database.
         self.executor = SQLiteExecutor(self.sqlite)
         self._depth = 0
         self._repositories: dict[type[Table], Repository[Any]] = {}
+
+    # -- the connection -----------------------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The ``sqlite3.Connection``; a :class:`~hedystia_models.errors.DatabaseFileError`
+        naming the file once the database is closed."""
+        conn = self.sqlite.conn
+        if self._closed or not is_open(conn):
+            raise DatabaseFileError(f"database {self.path!r} is closed", self.path)
+        return conn
+
+    @contextmanager
+    def _guard(self) -> Iterator[sqlite3.Connection]:
+        """Run one call: on an open connection, with one ``busy_timeout`` to wait for locks in
+        all, and with SQLite's failures of the file or the connection (locked, read-only, not a
+        database, closed) raised as the named errors of
+        :func:`~hedystia_models.engine.sqlite.connection.named_failure`."""
+        conn = self.conn
+        try:
+            with lock_budget(conn, self.busy_timeout):
+                yield conn
+        except Exception as exc:
+            named = named_failure(
+                exc,
+                self.path,
+                self.busy_timeout,
+                read_only=self.read_only,
+                suffix=self._migration_outcome(exc),
+            )
+            if named is None:
+                raise
+            raise named from exc
+
+    def _migration_outcome(self, exc: Exception) -> str:
+        """What became of the migration ``exc`` stopped, as a message suffix ('' if none)."""
+        if not isinstance(exc, MigrationError) or exc.migration is None:
+            return ""
+        definition = next((m for m in self.migrations if m.name == exc.migration), None)
+        if definition is not None and not definition.transactional:
+            outcome = "is not transactional, so what it did before failing may remain"
+        else:
+            outcome = "was rolled back"
+        return f"; migration {exc.migration!r} {outcome}"
 
     # -- rows ---------------------------------------------------------------------------------
 
@@ -190,23 +194,25 @@ class Database:
 
     def plan(self) -> Plan:
         """Compare the live schema with the models; nothing is changed."""
-        return plan_for(
-            self.specs,
-            self.executor,
-            ignore_tables=self.ignore_tables,
-            strict_defaults=self.strict_defaults,
-        )
+        with self._guard():
+            return plan_for(
+                self.specs,
+                self.executor,
+                ignore_tables=self.ignore_tables,
+                strict_defaults=self.strict_defaults,
+            )
 
     def sync(self) -> Plan:
         """Apply the safe operations of :meth:`plan` in one transaction (see
         :func:`hedystia_models.migrate.sync.sync`); returns the plan it applied."""
-        return sync(
-            self.sqlite,
-            self.specs,
-            self.executor,
-            ignore_tables=self.ignore_tables,
-            strict_defaults=self.strict_defaults,
-        )
+        with self._guard():
+            return sync(
+                self.sqlite,
+                self.specs,
+                self.executor,
+                ignore_tables=self.ignore_tables,
+                strict_defaults=self.strict_defaults,
+            )
 
     def upgrade(self) -> Plan:
         """Bring the database to the models and the migrations, the way start-up does with
@@ -221,12 +227,13 @@ class Database:
         ``CREATE TABLE``) replaces it while it is empty. Returns the final sync's plan. See
         ``docs/team-workflow.md``.
         """
-        if self.migrations and self.migrator.status().pending:
-            created = create_missing_tables(
-                self.sqlite, self.specs, self.executor, ignore_tables=self.ignore_tables
-            )
-            self.migrator.up(provisional=[op.table for op in created])
-        return self.sync()
+        with self._guard():
+            if self.migrations and self.migrator.status().pending:
+                created = create_missing_tables(
+                    self.sqlite, self.specs, self.executor, ignore_tables=self.ignore_tables
+                )
+                self.migrator.up(provisional=[op.table for op in created])
+            return self.sync()
 
     # -- migrations ---------------------------------------------------------------------------
 
@@ -237,23 +244,27 @@ class Database:
 
     def migrate_up(self) -> list[str]:
         """Apply pending migrations in order; return their names."""
-        return self.migrator.up()
+        with self._guard():
+            return self.migrator.up()
 
     def migrate_down(self, steps: int = 1) -> list[str]:
         """Roll back the ``steps`` newest applied migrations, newest first; return their names
         (``[]`` when none is applied)."""
-        return self.migrator.down(steps)
+        with self._guard():
+            return self.migrator.down(steps)
 
     def stamp(self, *names: str) -> list[str]:
         """Record migrations as applied without running them (Alembic's ``stamp``, Django's
         ``--fake``): the named ones, or every pending one when no name is given. The timeline
         records each as stamped. For a database that reached the schema another way (made
         before migrations existed, say). Returns the names stamped."""
-        return self.migrator.stamp(list(names) if names else None)
+        with self._guard():
+            return self.migrator.stamp(list(names) if names else None)
 
     def migration_status(self) -> MigrationStatus:
         """Applied (with ``executed_at``), pending, edited-after-apply and missing migrations."""
-        return self.migrator.status()
+        with self._guard():
+            return self.migrator.status()
 
     def check(self) -> list[str]:
         """Everything that keeps the database from matching the code, one line each (empty
@@ -261,8 +272,9 @@ class Database:
         pending migrations, migrations edited after they were applied, and applied migrations
         missing from the code. ``hedystia-models check`` prints this list; a test can assert
         ``db.check() == []``."""
-        status = self.migration_status()
-        problems = [f"schema: {op.describe()}" for op in self.plan().operations]
+        with self._guard():
+            status = self.migration_status()
+            problems = [f"schema: {op.describe()}" for op in self.plan().operations]
         problems += [f"pending migration: {name}" for name in status.pending]
         problems += [f"edited after apply: {name}" for name in status.edited]
         problems += [f"applied but missing from code: {name}" for name in status.missing]
@@ -276,13 +288,15 @@ class Database:
         ``hedystia-models check --fresh`` prints this list."""
         from .migrate.fresh import check_fresh
 
-        return check_fresh(
-            self.models, self.migrations, against=self.sqlite, ignore_tables=self.ignore_tables
-        )
+        with self._guard():
+            return check_fresh(
+                self.models, self.migrations, against=self.sqlite, ignore_tables=self.ignore_tables
+            )
 
     def history(self) -> list[history.HistoryEntry]:
         """Every row of ``__hedystia_migrations``, oldest first."""
-        return history.read_history(self.conn)
+        with self._guard() as conn:
+            return history.read_history(conn)
 
     # -- SQL ----------------------------------------------------------------------------------
 
@@ -291,15 +305,24 @@ class Database:
     ) -> list[dict[str, Any]]:
         """Run one SQL statement with bound parameters; rows come back as dicts.
 
-        Outside a :meth:`transaction` block a write is committed at once.
+        Outside a :meth:`transaction` block a write is committed at once, and a failing one
+        is rolled back.
         """
-        cursor = self.conn.execute(sql, params if params is not None else ())
-        rows: list[dict[str, Any]] = []
-        if cursor.description is not None:
-            names = [d[0] for d in cursor.description]
-            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        if self._depth == 0 and self.conn.in_transaction:
-            self.conn.commit()
+        with self._guard() as conn:
+            try:
+                cursor = conn.execute(sql, params if params is not None else ())
+                rows: list[dict[str, Any]] = []
+                if cursor.description is not None:
+                    names = [d[0] for d in cursor.description]
+                    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+                if self._depth == 0 and conn.in_transaction:
+                    conn.commit()
+            except BaseException:
+                # sqlite3 opened a transaction for the write; without this it would stay open
+                # (holding its lock) until the next call happened to commit it.
+                if self._depth == 0 and conn.in_transaction:
+                    conn.rollback()
+                raise
         return rows
 
     @contextmanager
@@ -309,12 +332,13 @@ class Database:
         Nested blocks are savepoints. The write lock is taken at the start (``BEGIN
         IMMEDIATE``), so a busy database is waited for rather than failing midway.
         """
-        self._depth += 1
-        try:
-            with write_transaction(self.conn):
-                yield self
-        finally:
-            self._depth -= 1
+        with self._guard() as conn:
+            self._depth += 1
+            try:
+                with write_transaction(conn):
+                    yield self
+            finally:
+                self._depth -= 1
 
     @property
     def in_transaction(self) -> bool:
@@ -324,8 +348,10 @@ class Database:
     # -- lifetime -----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection if this object opened it."""
-        if self._owned:
+        """Close the connection if this object opened it (closing twice is fine); any call
+        after that is a :class:`~hedystia_models.errors.DatabaseFileError`."""
+        if self._owned and not self._closed:
+            self._closed = True
             self.sqlite.close()
 
     def __enter__(self) -> Database:
@@ -358,7 +384,10 @@ def database(
         ``Table`` subclasses are taken (``import app.schemas as schemas``).
     :param database: the engine; only ``"sqlite"`` is supported.
     :param connection: ``{"filename": path}``, a path, ``":memory:"``, or an open
-        ``sqlite3.Connection`` / ``sqlite_utils.Database``.
+        ``sqlite3.Connection`` / ``sqlite_utils.Database``. ``{"filename": path, "read_only":
+        True}`` opens an existing file for reading only: every write fails naming the file.
+        A path that cannot be a database (a directory, a file that is not SQLite) fails here,
+        with a :class:`~hedystia_models.errors.DatabaseFileError` naming it.
     :param sync_schemas: run :meth:`Database.sync` now, so importing a module that builds its
         database at import time leaves the file in sync.
     :param run_migrations: apply pending ``migrations`` now. With ``sync_schemas`` too, both
@@ -366,7 +395,9 @@ def database(
         the rest of the sync.
     :param migrations: a list or dict of :func:`~hedystia_models.migration` definitions, a
         module or package holding them, or a directory of migration files.
-    :param busy_timeout: seconds to wait for another process's write lock.
+    :param busy_timeout: seconds to wait for another process's write lock: in all, for each
+        call (a sync reads the schema and then takes the lock, within one timeout), after
+        which the call raises :class:`~hedystia_models.errors.DatabaseLockedError`.
     :param ignore_tables: tables other tools own (Django's, Alembic's ``alembic_version``):
         names or ``fnmatch`` patterns such as ``"django_*"``, matched as SQLite matches table
         names (ASCII case-insensitively). They are never reported (no ``drop_table``, not in

@@ -6,6 +6,9 @@ the message alone tells the user where to look.
 
 from __future__ import annotations
 
+#: One problem of a :class:`RowError`: ``(row index, field, message)``.
+Problem = tuple[int | None, str | None, str]
+
 
 class HedystiaError(Exception):
     """Base class of every error this library raises on purpose."""
@@ -36,6 +39,30 @@ class ConfigurationError(HedystiaError):
     """`database(...)` was given arguments it cannot use."""
 
 
+class DatabaseFileError(ConfigurationError):
+    """The database file or its connection cannot be used for what was asked: the file is not
+    a SQLite database, is a directory, is read-only (for a write), was deleted or moved while
+    open, or the database is closed. ``path`` names the file (``":memory:"`` for a database in
+    memory), when it is known. It is also a :class:`ConfigurationError`, which is what an
+    unusable ``connection`` given to ``database(...)`` is."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class DatabaseLockedError(HedystiaError):
+    """Another connection held the database's lock for longer than the ``busy_timeout`` the
+    call could wait in all. ``path`` names the file and ``timeout`` is that ``busy_timeout``.
+    The SQLite engine raises its subclass that is also ``sqlite3.OperationalError``, so code
+    that caught SQLite's own lock error still catches it."""
+
+    def __init__(self, message: str, path: str, timeout: float) -> None:
+        super().__init__(message)
+        self.path = path
+        self.timeout = timeout
+
+
 class SyncError(HedystiaError):
     """`sync()` found a difference it must not or cannot apply; nothing was applied."""
 
@@ -58,7 +85,7 @@ class RowError(HedystiaError):
     single-row call, ``field`` is ``None`` for a constraint that is not about one field).
     """
 
-    def __init__(self, message: str, problems: list[tuple[int | None, str | None, str]]):
+    def __init__(self, message: str, problems: list[Problem]):
         super().__init__(message)
         self.problems = problems
 

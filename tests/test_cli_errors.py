@@ -154,13 +154,13 @@ def test_locked_database(project: Project) -> None:
     try:
         line = one_line_error(project.run("--busy-timeout", "0.1", "sync"))
         assert line == (
-            "error: database is locked (another process holds the write lock; try again or "
-            "raise --busy-timeout)"
+            f"error: database {str(project.db_path)!r} is locked: another connection held the "
+            "write lock for more than 0.1 s (try again, or raise --busy-timeout)"
         )
         verbose = project.run("--busy-timeout", "0.1", "--verbose", "sync")
         assert verbose.exit_code == 2
         assert "Traceback (most recent call last)" in verbose.stderr
-        assert "sqlite3.OperationalError: database is locked" in verbose.stderr
+        assert "sqlite3.OperationalError: database is locked" in verbose.stderr  # the cause
         assert verbose.stderr.strip().splitlines()[-1] == line
     finally:
         holder.execute("ROLLBACK")
@@ -179,10 +179,8 @@ def test_locked_database_during_a_migration(project: Project) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert "database is locked" in line
-    assert line.endswith(
-        "(another process holds the write lock; try again or raise --busy-timeout)"
-    )
+    assert f"database {str(project.db_path)!r} is locked" in line
+    assert line.endswith("(try again, or raise --busy-timeout)")
     assert "applied" in project.ok("migrate", "up").stdout
 
 

@@ -30,6 +30,8 @@ def snapshot(directory: Path) -> dict[str, list[str]]:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             dumps[str(path)] = list(conn.iterdump())
+        except sqlite3.DatabaseError:  # SQLite's header, then no database: compare the bytes
+            dumps[str(path)] = [path.read_bytes().hex()]
         finally:
             conn.close()
     return dumps

@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from ..database import Database
+from ..errors import HedystiaError
 from ..migrate.history import HistoryEntry
 from ..migrate.plan import Plan, PlannedOperation
 from .errors import report_failures
@@ -130,7 +131,7 @@ def _report_steps(
     finally:
         try:
             added = [e for e in db.history() if e.id > last]
-        except sqlite3.Error:  # the failure left the database unreadable for now
+        except (sqlite3.Error, HedystiaError):  # the failure left it unreadable for now
             added = []
         described = {s: op for plan in plans for op in plan.safe for s in op.statements}
         for entry in added:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from ..engine.sqlite.connection import check_file
 from ..inspect import InspectedModels, inspect_models, open_read_only
 from ..migrate.render import render_migration
 from .config import DEFAULT_SCHEMAS_PATH, Settings
@@ -152,6 +153,7 @@ def schema_inspect(ctx: click.Context, out: str | None, directory: str | None, f
                 "HEDYSTIA_DATABASE, or pass --connection"
             )
         connection = settings.connection
+        check_file(connection)  # a directory, a file that is not SQLite: named, not opened
         if connection != ":memory:" and not Path(connection).is_file():
             raise UserError(
                 f"database {shown(Path(connection))} does not exist; nothing to inspect"

@@ -1,0 +1,100 @@
+"""Opening the SQLite database a :class:`~hedystia_models.Database` works on: from a path,
+``":memory:"``, ``{"filename": ..., "read_only": ...}``, or an open ``sqlite3.Connection`` /
+``sqlite_utils.Database``, after checking that the file can be a database."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ...errors import ConfigurationError, DatabaseFileError
+from .connection import check_file, is_open, main_file
+
+__all__ = ["ConnectionLike", "Opened", "open_database"]
+
+ConnectionLike = (
+    str | os.PathLike[str] | Mapping[str, Any] | sqlite3.Connection | sqlite_utils.Database
+)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What :func:`_connect` opened or adopted."""
+
+    db: sqlite_utils.Database
+    owned: bool  #: we opened it, so we close it
+    path: str  #: the file, as given (or as SQLite resolved it, for a connection passed in)
+    read_only: bool  #: opened with ``read_only=True``
+
+
+def open_database(connection: ConnectionLike, busy_timeout: float) -> Opened:
+    """Open (or adopt) a connection, after checking that its file can be a database (see
+    :func:`~hedystia_models.engine.sqlite.connection.check_file`)."""
+    if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)):
+        raise ConfigurationError(f"busy_timeout must be a number of seconds (got {busy_timeout!r})")
+    if not 0 <= busy_timeout < 86_400:
+        raise ConfigurationError(
+            f"busy_timeout must be from 0 to 86400 seconds (got {busy_timeout!r})"
+        )
+    read_only = False
+    if isinstance(connection, (sqlite_utils.Database, sqlite3.Connection)):
+        conn = connection.conn if isinstance(connection, sqlite_utils.Database) else connection
+        if not is_open(conn):
+            raise DatabaseFileError(
+                "connection is a sqlite_utils.Database whose connection is closed"
+                if isinstance(connection, sqlite_utils.Database)
+                else "connection is a closed sqlite3.Connection"
+            )
+        if isinstance(connection, sqlite_utils.Database):
+            db = connection
+        else:
+            db = sqlite_utils.Database(conn)
+        owned, filename = False, main_file(conn)
+        check_file(filename)
+    else:
+        if isinstance(connection, Mapping):
+            unknown = set(connection) - {"filename", "read_only"}
+            if unknown or "filename" not in connection:
+                raise ConfigurationError(
+                    "connection dict must be {'filename': path} or {'filename': path, "
+                    f"'read_only': True}} (got keys {sorted(map(str, connection))})"
+                )
+            target = connection["filename"]
+            read_only = connection.get("read_only", False)
+            if not isinstance(read_only, bool):
+                raise ConfigurationError(
+                    f"connection read_only must be True or False (got {read_only!r})"
+                )
+        else:
+            target = connection
+        given = os.fspath(target) if isinstance(target, (str, os.PathLike)) else None
+        if not isinstance(given, str):
+            raise ConfigurationError(
+                "connection must be a path, ':memory:', {'filename': path}, a sqlite3.Connection "
+                f"or a sqlite_utils.Database (got {type(connection).__name__})"
+            )
+        filename = given
+        check_file(filename)
+        if read_only:
+            if filename == ":memory:":
+                raise ConfigurationError("read_only=True needs a database file, not ':memory:'")
+            file = Path(filename)
+            if not file.is_file():
+                raise DatabaseFileError(
+                    f"database {filename!r} does not exist (read_only=True opens an existing file)",
+                    filename,
+                )
+            uri = f"{file.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout)
+        else:
+            conn = sqlite3.connect(filename, timeout=busy_timeout)
+        db, owned = sqlite_utils.Database(conn), True
+    db.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    return Opened(db, owned, filename, read_only)
