@@ -21,6 +21,7 @@ import hedystia_models.engine.sqlite.introspect as introspect_module
 import hedystia_models.migrate.sync as sync_module
 from hedystia_models import (
     Database,
+    DatabaseFileError,
     Field,
     Index,
     Plan,
@@ -868,7 +869,7 @@ def test_a_no_op_sync_on_a_read_only_database_does_not_fail(tmp_path: Path) -> N
         extra: int | None = None
 
     # With something to apply, the read-only error is not hidden.
-    with pytest.raises(SyncError, match="readonly"):
+    with pytest.raises(DatabaseFileError, match="is read-only"):
         database(schemas=[RoMore], connection=read_only).sync()
 
 

@@ -23,7 +23,7 @@ from ..engine.sqlite.executor import SQLiteExecutor
 from ..errors import HedystiaError, MigrationError, OperationError
 from ..model.table import Table, column_from_field, table_info
 from ..schema.compare import column_changes
-from ..schema.quoting import fold_identifier, quote_identifier
+from ..schema.quoting import fold_identifier, identifier_problem, quote_identifier, reserved_prefix
 from ..schema.spec import ColumnSpec, IndexSpec, TableSpec, index_name
 from ..schema.sqltext import created_table
 from . import converge
@@ -123,7 +123,7 @@ class SchemaContext:
             raise self._error(str(exc)) from exc
 
     def _live(self, name: str) -> TableSpec | None:
-        stored = introspect.find_table(self._db.conn, self._name(name, "a table name"))
+        stored = introspect.find_table(self._db.conn, self._table_name(name, "a table name"))
         return None if stored is None else introspect.read_table(self._db, stored)
 
     def _error(self, what: str) -> MigrationError:
@@ -141,11 +141,21 @@ class SchemaContext:
                 ) from exc
             raise self._error(str(exc)) from exc
 
-    def _name(self, value: object, what: str) -> str:
-        """``value`` as a table, column or index name (a non-empty string), or an error."""
-        if not isinstance(value, str) or not value or "\x00" in value:
+    def _name(self, value: object, what: str, *, reserved: bool = False) -> str:
+        """``value`` as a table, column or index name (a non-empty string SQLite can hold:
+        no NUL character, no lone surrogate), or an error. ``reserved`` also refuses the
+        prefixes of SQLite's and this package's own tables and indexes (``sqlite_``,
+        ``__hedystia_``), which no migration may create, rename or change."""
+        if not isinstance(value, str) or not value:
             raise self._error(f"{what} must be a non-empty name (got {value!r})")
+        problem = identifier_problem(value) or (reserved_prefix(value) if reserved else None)
+        if problem is not None:
+            raise self._error(f"{what} {value!r} {problem}")
         return value
+
+    def _table_name(self, value: object, what: str) -> str:
+        """``value`` as the name of a table a migration may change (see :meth:`_name`)."""
+        return self._name(value, what, reserved=True)
 
     def _column(self, name: str, column: Any, where: str) -> ColumnSpec:
         try:
@@ -154,7 +164,7 @@ class SchemaContext:
             raise self._error(str(exc)) from exc
 
     def _table(self, name: str) -> TableSpec:
-        stored = introspect.find_table(self._db.conn, self._name(name, "a table name"))
+        stored = introspect.find_table(self._db.conn, self._table_name(name, "a table name"))
         if stored is None:
             raise self._error(f"table {name!r} does not exist")
         return introspect.read_table(self._db, stored)
@@ -172,6 +182,8 @@ class SchemaContext:
             spec = table if isinstance(table, TableSpec) else table_info(table).spec
         except HedystiaError as exc:
             raise self._error(f"create_table: {exc}") from exc
+        for index in spec.indexes:
+            self._name(index.name, "create_table: an index name", reserved=True)
         current = self._live(spec.name)
         if current is not None and current != spec:
             self.replace_provisional(spec.name)
@@ -190,7 +202,7 @@ class SchemaContext:
         exist and ``new`` is empty, ``new`` is the table sync created from the models at
         start-up, before this migration ran: it is dropped, and ``old`` (with its rows) takes
         its name; the following sync adds what the models have and ``old`` lacked."""
-        source, target = self._live(old), self._live(self._name(new, "the new table name"))
+        source, target = self._live(old), self._live(self._table_name(new, "the new table name"))
         has_rows = target is not None and introspect.has_rows(self._db.conn, target.name)
         if self._converge(converge.table_renamed, source, target, has_rows, (old, new)):
             return
@@ -290,7 +302,7 @@ class SchemaContext:
             raise self._error(f"add_index({table!r}): columns must be a name or a list of names")
         cols = tuple(self._name(c, "an index column") for c in columns)
         if name is not None:
-            self._name(name, "an index name")
+            self._name(name, "an index name", reserved=True)
         current = self._table(table)
         missing = [c for c in cols if not current.has_column(c)]
         if missing:

@@ -17,6 +17,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from ..engine.sqlite.connection import waiting
 from ..schema.quoting import quote_identifier
 
 __all__ = [
@@ -193,7 +194,8 @@ def read_history(conn: sqlite3.Connection) -> list[HistoryEntry]:
 def read_state(conn: sqlite3.Connection, key: str) -> str | None:
     """A value of ``__hedystia_state`` (``None`` when missing or the table does not exist)."""
     try:
-        row = conn.execute(f"SELECT value FROM {_STATE} WHERE key = ?", (key,)).fetchone()
+        with waiting(conn):  # sync's fast path: may wait, on what is left of the busy timeout
+            row = conn.execute(f"SELECT value FROM {_STATE} WHERE key = ?", (key,)).fetchone()
     except sqlite3.OperationalError:
         return None
     return None if row is None else str(row[0])

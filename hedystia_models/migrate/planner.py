@@ -11,6 +11,14 @@ with the executor's reason.
 Tables other tools own (Django's ``django_migrations``, Alembic's ``alembic_version``) are named
 by ``ignore_tables`` patterns (:func:`ignore_patterns`) and taken out of the state before the
 diff (:func:`without_ignored`), so no plan ever reports or touches them.
+
+Before the diff, every foreign key the models declare is checked against what it references
+(:func:`reference_problems`): the model declaring that table, or else the table in the
+database (a table another tool owns, ignored or not, may be referenced: it is only read). A
+reference to a table that exists nowhere, to a column it lacks, or to columns that are not its
+primary key or a ``UNIQUE`` key would make SQLite refuse every write to the table (``no such
+table``, ``foreign key mismatch``); the plan refuses it instead, with a
+:class:`~hedystia_models.errors.SchemaError` naming the table, the column and the target.
 """
 
 from __future__ import annotations
@@ -20,10 +28,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from ..engine import Executor
-from ..errors import ConfigurationError, OperationError
+from ..errors import ConfigurationError, OperationError, SchemaError
 from ..schema.quoting import fold_identifier
 from ..schema.spec import TableSpec
-from ..schema.state import DatabaseState
+from ..schema.state import (
+    DatabaseState,
+    ParentKeys,
+    ReferenceProblem,
+    foreign_keys_of,
+    reference_problem,
+)
 from .diff import diff
 from .operations import Safety
 from .plan import Plan, PlannedOperation
@@ -34,6 +48,8 @@ __all__ = [
     "ignore_patterns",
     "ignored_by",
     "plan_for",
+    "reference_problems",
+    "refuse_bad_references",
     "refuse_ignored_specs",
     "without_ignored",
 ]
@@ -46,17 +62,77 @@ def plan_for(
     *,
     ignore_tables: Sequence[str] = (),
     strict_defaults: bool = False,
+    check_references: bool = True,
 ) -> Plan:
     """Read the database ``executor`` runs on (only the tables named in ``only``, when given),
     leave out the tables ``ignore_tables`` names (see :func:`without_ignored`), diff it against
     ``specs`` (``strict_defaults``: see :func:`~hedystia_models.migrate.diff.diff`) and have
     ``executor`` compile the result. A spec of an ignored table is a
-    :class:`~hedystia_models.errors.ConfigurationError`."""
+    :class:`~hedystia_models.errors.ConfigurationError`; a foreign key of ``specs`` that cannot
+    work is a :class:`~hedystia_models.errors.SchemaError` (:func:`refuse_bad_references`;
+    not checked with ``only``, which reads part of the database, nor without
+    ``check_references``)."""
     refuse_ignored_specs(specs, ignore_tables)
     if only is not None and ignore_tables:
         only = [name for name in only if ignored_by(name, ignore_tables) is None]
-    state = without_ignored(executor.read_state(only), ignore_tables)
+    everything = executor.read_state(only)
+    if check_references and only is None:
+        refuse_bad_references(specs, everything, ignore_tables)
+    state = without_ignored(everything, ignore_tables)
     return compile_plan(diff(specs, state, strict_defaults=strict_defaults), state, executor)
+
+
+def reference_problems(specs: Sequence[TableSpec], state: DatabaseState) -> list[ReferenceProblem]:
+    """What is wrong with the foreign keys of ``specs``, each checked against the table it
+    references: its spec among ``specs`` when one declares it, else the table as ``state``
+    describes it (pure; see :func:`~hedystia_models.schema.state.reference_problem`)."""
+    parents = {fold_identifier(n): ParentKeys.of(t) for n, t in state.tables.items()}
+    parents.update({fold_identifier(t.name): ParentKeys.of(t) for t in specs})
+    views = {fold_identifier(d.name) for d in state.dependents if d.kind == "view"}
+    problems: list[ReferenceProblem] = []
+    for spec in specs:
+        for edge in foreign_keys_of(spec):
+            other = fold_identifier(edge.other_table)
+            found = reference_problem(edge, parents.get(other), is_view=other in views)
+            if found is not None:
+                problems.append(found)
+    return problems
+
+
+def refuse_bad_references(
+    specs: Sequence[TableSpec],
+    state: DatabaseState,
+    ignore_tables: Sequence[str] = (),
+    *,
+    allow_missing: bool = False,
+) -> list[ReferenceProblem]:
+    """Raise :class:`~hedystia_models.errors.SchemaError` when a foreign key of ``specs``
+    cannot work (:func:`reference_problems`; ``state`` describes the whole database, the
+    tables ``ignore_tables`` names included). Nothing has been changed then.
+
+    ``allow_missing``: a reference to a table that exists nowhere is no error (a migration may
+    create the table); such problems are returned instead."""
+    problems = reference_problems(specs, state)
+    missing = [p for p in problems if p.missing_table] if allow_missing else []
+    problems = [p for p in problems if p not in missing]
+    if not problems:
+        return missing
+    lines = []
+    for problem in problems:
+        if problem.missing_table:
+            target = problem.edge.other_table
+            pattern = ignored_by(target, ignore_tables)
+            reason = f"no model declares table {target!r} and the database has no such table"
+            if pattern is not None:
+                reason += f" (ignore_tables pattern {pattern!r} names it)"
+            problem = replace(problem, reason=reason)
+        lines.append(str(problem))
+    if len(lines) == 1:
+        raise SchemaError(f"{lines[0]}; nothing was changed")
+    shown = "\n".join(f"  - {line}" for line in lines)
+    raise SchemaError(
+        f"{len(lines)} foreign keys of the models cannot work; nothing was changed:\n{shown}"
+    )
 
 
 def ignore_patterns(value: object, *, setting: str = "ignore_tables") -> tuple[str, ...]:

@@ -5,6 +5,13 @@ Each migration runs once, in order, in its own transaction together with its tra
 may be ``async def`` (it is run to completion, even from inside a running event loop), and
 the schema statements it runs are recorded with its history row. :meth:`Migrator.status` gives
 a :class:`MigrationStatus`.
+
+A migration's ``ctx.sql`` may touch any table, so the foreign-key check before its ``COMMIT``
+covers every table, and fails only on what the migration introduced: a foreign key SQLite
+cannot enforce that was not broken before, or more rows without a parent than a table had
+before (see :mod:`hedystia_models.engine.sqlite.transaction`). A table another tool left broken
+never stops a migration. A ``transactional=False`` migration is compared with the database as
+it was before it ran, when it is recorded.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import Any
 import sqlite_utils
 
 from ..engine import Executor
-from ..engine.sqlite.transaction import schema_transaction
+from ..engine.sqlite.transaction import ForeignKeyGuard, schema_transaction
 from ..errors import MigrationError
 from ..schema.quoting import fold_identifier
 from . import history
@@ -171,7 +178,7 @@ class Migrator:
 
     def _ensure_tables(self) -> None:
         if not history.tables_exist(self.db.conn):
-            with schema_transaction(self.db.conn):
+            with schema_transaction(self.db.conn, ForeignKeyGuard(self.db.conn)):
                 history.ensure_tables(self.db.conn)
 
     def up(self, *, provisional: Iterable[str] = (), steps: int | None = None) -> list[str]:
@@ -205,7 +212,7 @@ class Migrator:
             )
         self._ensure_tables()
         stamped: list[str] = []
-        with schema_transaction(self.db.conn):
+        with schema_transaction(self.db.conn, ForeignKeyGuard(self.db.conn)):
             for definition in self.definitions:
                 wanted = names is None or definition.name in names
                 if wanted and not history.is_applied(self.db.conn, definition.name):
@@ -265,7 +272,7 @@ class Migrator:
             ctx.schema.provisional = provisional
         try:
             if definition.transactional:
-                with schema_transaction(conn):
+                with schema_transaction(conn, ForeignKeyGuard(conn, everything=True)):
                     if self._is_applied(definition.name) != (direction == "down"):
                         return False  # someone else applied / rolled it back meanwhile
                     with _capture_ddl(conn) as statements:
@@ -284,6 +291,8 @@ class Migrator:
                     )
                 if self._is_applied(definition.name) != (direction == "down"):
                     return False
+                guard = ForeignKeyGuard(conn, everything=True)
+                guard.start()  # the database as it was before the step, for the check below
                 try:
                     with _capture_ddl(conn) as statements:
                         ctx.schema.journal = statements  # notes of steps already done
@@ -296,7 +305,7 @@ class Migrator:
                     raise
                 if conn.in_transaction:
                     conn.commit()
-                with schema_transaction(conn):
+                with schema_transaction(conn, guard):
                     if self._is_applied(definition.name) != (direction == "down"):
                         return False  # another process ran it at the same time
                     self._track(definition, direction, statements)

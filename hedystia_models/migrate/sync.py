@@ -14,6 +14,11 @@
    them (a database another tool made stays without tables of ours, and has no fast path until
    something is recorded). A database that cannot take that write (a read-only file) is left
    as it is.
+
+The foreign-key check before ``COMMIT`` covers what the plan changes: the tables it creates or
+alters and the tables that reference one it rebuilds (see
+:mod:`hedystia_models.engine.sqlite.transaction`). Another table, whatever is wrong with its
+foreign keys or its rows, never stops a sync.
 """
 
 from __future__ import annotations
@@ -28,14 +33,14 @@ import sqlite_utils
 
 from ..engine import Compiled, Executor
 from ..engine.sqlite.introspect import schema_version
-from ..engine.sqlite.transaction import schema_transaction
+from ..engine.sqlite.transaction import ForeignKeyGuard, schema_transaction
 from ..errors import OperationError, SyncError
 from ..schema.quoting import fold_identifier
 from ..schema.spec import TableSpec
 from . import history
-from .operations import CreateTable
+from .operations import CreateTable, DropTable, RenameTable
 from .plan import Plan
-from .planner import plan_for
+from .planner import plan_for, refuse_bad_references
 
 __all__ = ["create_missing_tables", "fingerprint", "is_known_in_sync", "sync"]
 
@@ -147,17 +152,66 @@ def create_missing_tables(
 ) -> Plan:
     """Create the tables the models declare and the database lacks, and nothing else (the
     first step of start-up with migrations, see :meth:`hedystia_models.Database.upgrade`).
-    Returns the plan of what it created."""
-    first = plan_for(specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults)
+    Returns the plan of what it created.
+
+    A table whose foreign key references a table that exists nowhere yet (nor in the models,
+    nor in the database) is not created: a migration may create that table, and the sync after
+    the migrations creates the rest, or refuses what still cannot work. Any other foreign key
+    that cannot work is a :class:`~hedystia_models.errors.SchemaError` here already."""
+
+    def planned() -> Plan:
+        return plan_for(
+            specs,
+            executor,
+            ignore_tables=ignore_tables,
+            strict_defaults=strict_defaults,
+            check_references=False,
+        )
+
+    first = planned()
     if not any(isinstance(op.operation, CreateTable) for op in first.safe):
         return Plan()
-    with schema_transaction(db.conn):
-        plan = plan_for(
-            specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults
-        )
-        creates = Plan(tuple(op for op in plan.safe if isinstance(op.operation, CreateTable)))
-        _execute(db, creates, executor)
+    guard = ForeignKeyGuard(db.conn)
+    try:
+        with schema_transaction(db.conn, guard):
+            waiting = _waiting_tables(specs, executor, ignore_tables)
+            plan = planned()
+            creates = Plan(
+                tuple(
+                    op
+                    for op in plan.safe
+                    if isinstance(op.operation, CreateTable)
+                    and fold_identifier(op.table) not in waiting
+                )
+            )
+            guard.cover(op.table for op in creates)
+            _execute(db, creates, executor)
+    except OperationError as exc:
+        raise SyncError(
+            f"creating the tables of the models failed and was rolled back: {exc}"
+        ) from exc
     return creates
+
+
+def _waiting_tables(
+    specs: Sequence[TableSpec], executor: Executor, ignore_tables: Sequence[str]
+) -> set[str]:
+    """Tables (folded) that reference, directly or through another waiting table, a table
+    that exists nowhere yet; any other foreign key that cannot work is raised."""
+    state = executor.read_state()
+    missing = refuse_bad_references(specs, state, ignore_tables, allow_missing=True)
+    waiting = {fold_identifier(problem.edge.table) for problem in missing}
+    grew = bool(waiting)
+    while grew:
+        grew = False
+        for spec in specs:
+            key = fold_identifier(spec.name)
+            if key not in waiting and any(
+                fold_identifier(t) in waiting for t in spec.foreign_key_targets()
+            ):
+                waiting.add(key)
+                grew = True
+    return waiting
 
 
 def _execute(db: sqlite_utils.Database, plan: Plan, executor: Executor) -> None:
@@ -183,18 +237,35 @@ def _apply_locked(
     strict_defaults: bool,
 ) -> Plan:
     conn = db.conn
-    with schema_transaction(conn):
-        plan = plan_for(
-            specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults
-        )
-        _raise_if_blocked(plan)
-        if not plan.safe and not history.tables_exist(conn):
-            return plan  # nothing to apply and nothing recorded: create nothing (see sync)
-        _execute(db, plan, executor)
-        history.write_state(conn, _STATE_KEY, _stamp(conn, specs, ignore_tables, strict_defaults))
-        drift = sorted({fold_identifier(op.table) for op in plan.unsafe})
-        history.write_state(conn, _DRIFT_KEY, json.dumps(drift))
+    guard = ForeignKeyGuard(conn)
+    try:
+        with schema_transaction(conn, guard):
+            plan = plan_for(
+                specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults
+            )
+            _raise_if_blocked(plan)
+            if not plan.safe and not history.tables_exist(conn):
+                return plan  # nothing to apply and nothing recorded: create nothing (see sync)
+            _cover(guard, plan)
+            _execute(db, plan, executor)
+            stamp = _stamp(conn, specs, ignore_tables, strict_defaults)
+            history.write_state(conn, _STATE_KEY, stamp)
+            drift = sorted({fold_identifier(op.table) for op in plan.unsafe})
+            history.write_state(conn, _DRIFT_KEY, json.dumps(drift))
+    except OperationError as exc:  # the foreign-key check before COMMIT
+        raise SyncError(f"sync failed and was rolled back: {exc}") from exc
     return plan
+
+
+def _cover(guard: ForeignKeyGuard, plan: Plan) -> None:
+    """Have ``guard`` check the tables ``plan``'s safe operations change, and the tables that
+    reference one they rebuild, rename or drop."""
+    replaced = [
+        op.table
+        for op in plan.safe
+        if op.rebuild or isinstance(op.operation, (RenameTable, DropTable))
+    ]
+    guard.cover((op.table for op in plan.safe), children_of=replaced)
 
 
 def _known_drift(

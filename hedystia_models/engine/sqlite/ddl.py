@@ -89,11 +89,11 @@ def _default_clause(default_sql: str) -> str:
 
 
 def _foreign_key_sql(fk: ForeignKeySpec) -> str:
-    text = "FOREIGN KEY ({}) REFERENCES {}({})".format(
-        ", ".join(q(c) for c in fk.columns),
-        q(fk.other_table),
-        ", ".join(q(c) for c in fk.other_columns),
+    text = "FOREIGN KEY ({}) REFERENCES {}".format(
+        ", ".join(q(c) for c in fk.columns), q(fk.other_table)
     )
+    if fk.other_columns:  # none: the other table's primary key
+        text += "({})".format(", ".join(q(c) for c in fk.other_columns))
     return text + fk_actions_sql(fk.on_delete, fk.on_update) + (_DEFERRED if fk.deferrable else "")
 
 

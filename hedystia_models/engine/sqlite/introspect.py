@@ -10,7 +10,8 @@ constraints, ``AUTOINCREMENT``). A table created from a spec reads back as an eq
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import sqlite_utils
 from sqlite_utils.create_table_parser import (
@@ -39,7 +40,8 @@ from ...schema.sqltext import (
     index_where,
     table_definitions,
 )
-from ...schema.state import DatabaseState, Dependent
+from ...schema.state import DatabaseState, Dependent, ForeignKeyEdge, ForeignKeyGraph, ParentKeys
+from .connection import waiting
 
 __all__ = [
     "INTERNAL_TABLES",
@@ -48,6 +50,7 @@ __all__ = [
     "broken_dependents",
     "find_index",
     "find_table",
+    "foreign_key_graph",
     "foreign_keys_enforced",
     "has_rows",
     "read_database",
@@ -126,10 +129,38 @@ def _shadow_tables(db: sqlite_utils.Database, virtual: set[str]) -> set[str]:
     return {f"{name}{suffix}" for name in virtual for suffix in _SHADOW_SUFFIXES}
 
 
+@contextmanager
+def _one_read(db: sqlite_utils.Database) -> Iterator[_Master]:
+    """``sqlite_master``, read at the start of one read transaction that lasts the block (when
+    no transaction is open already): the block sees one state of the database, and waits for a
+    lock once, at that first read, on what is left of the call's busy timeout
+    (:func:`.connection.waiting`), never again for each of its statements."""
+    conn = db.conn
+    if conn.in_transaction:
+        with waiting(conn):
+            master = _Master.read(db)
+        yield master
+        return
+    conn.execute("BEGIN")
+    try:
+        with waiting(conn):
+            master = _Master.read(db)
+        yield master
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")  # it only read: this releases the lock, never waits
+
+
 def read_database(db: sqlite_utils.Database, only: Iterable[str] | None = None) -> DatabaseState:
     """Read every user table (or only the tables named in ``only``), which of them hold rows,
-    what a rebuild of each would lose, and every view and trigger."""
-    master = _Master.read(db)
+    what a rebuild of each would lose, and every view and trigger (in one read transaction)."""
+    with _one_read(db) as master:
+        return _read_state(db, master, only)
+
+
+def _read_state(
+    db: sqlite_utils.Database, master: _Master, only: Iterable[str] | None
+) -> DatabaseState:
     wanted = None if only is None else {fold_identifier(name) for name in only}
     tables: dict[str, TableSpec] = {}
     with_rows: set[str] = set()
@@ -178,10 +209,10 @@ def rebuild_obstacles(create_sql: str, generated: bool) -> tuple[str, ...]:
 
 
 def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
-    """Read one table into a :class:`TableSpec`."""
-    master = _Master.read(db)
-    sql = next((s for n, s in master.of("table") if n == name), None) or ""
-    return _read_table(db, name, sql, master)[0]
+    """Read one table into a :class:`TableSpec` (in one read transaction)."""
+    with _one_read(db) as master:
+        sql = next((s for n, s in master.of("table") if n == name), None) or ""
+        return _read_table(db, name, sql, master)[0]
 
 
 def _index_keys(columns: list[str | None], sql: str | None, where: str) -> tuple[IndexKey, ...]:
@@ -268,7 +299,8 @@ def _read_table(
                 ForeignKeySpec(
                     columns=tuple(fk.columns),
                     other_table=fk.other_table,
-                    other_columns=tuple(fk.other_columns),
+                    # None: "REFERENCES t" whose primary key sqlite-utils could not match up.
+                    other_columns=tuple(c for c in fk.other_columns if c is not None),
                     on_delete=fk.on_delete,
                     on_update=fk.on_update,
                     deferrable=tuple(fold_identifier(c) for c in fk.columns) in deferred,
@@ -360,8 +392,10 @@ def has_rows(conn: sqlite3.Connection, table: str) -> bool:
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
-    """SQLite's ``schema_version``: it changes whenever any schema object changes."""
-    return int(conn.execute("PRAGMA schema_version").fetchone()[0])
+    """SQLite's ``schema_version``: it changes whenever any schema object changes. It is the
+    first read of sync's fast path, so it may wait for a lock (see :func:`.connection.waiting`)."""
+    with waiting(conn):
+        return int(conn.execute("PRAGMA schema_version").fetchone()[0])
 
 
 def foreign_keys_enforced(conn: sqlite3.Connection) -> bool:
@@ -414,3 +448,51 @@ def broken_dependents(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
         except sqlite3.Error as exc:
             broken[(kind, name)] = str(exc)
     return broken
+
+
+def foreign_key_graph(conn: sqlite3.Connection) -> ForeignKeyGraph:
+    """Every foreign key of the database, with the columns, primary key and unique keys of
+    each table one references: a few pragma reads, whatever the number of tables (no rows are
+    read, no ``CREATE TABLE`` is parsed)."""
+    listed = conn.execute(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')"
+    ).fetchall()
+    tables = {fold_identifier(name): name for kind, name in listed if kind == "table"}
+    views = frozenset(fold_identifier(name) for kind, name in listed if kind == "view")
+    rows = conn.execute(
+        'SELECT m.name, f.id, f."table", f."from", f."to" FROM sqlite_master AS m, '
+        "pragma_foreign_key_list(m.name) AS f WHERE m.type = 'table' "
+        "ORDER BY m.name, f.id, f.seq"
+    ).fetchall()
+    grouped: dict[tuple[str, int], list[tuple[str, str, str | None]]] = {}
+    for table, key_id, other, column, other_column in rows:
+        grouped.setdefault((table, key_id), []).append((other, column, other_column))
+    edges = tuple(
+        ForeignKeyEdge(
+            table,
+            tuple(column for _, column, _ in found),
+            found[0][0],
+            tuple(c for _, _, c in found if c is not None),
+            id=key_id,
+        )
+        for (table, key_id), found in grouped.items()
+    )
+    parents: dict[str, ParentKeys] = {}
+    for edge in edges:
+        folded = fold_identifier(edge.other_table)
+        name = tables.get(folded)
+        if name is None or folded in parents:
+            continue
+        info = conn.execute("SELECT name, pk FROM pragma_table_info(?)", (name,)).fetchall()
+        unique: list[tuple[str, ...]] = []
+        for index, partial in conn.execute(
+            'SELECT name, "partial" FROM pragma_index_list(?) WHERE "unique"', (name,)
+        ).fetchall():
+            keys = conn.execute(
+                "SELECT name FROM pragma_index_info(?) ORDER BY seqno", (index,)
+            ).fetchall()
+            if not partial and keys and all(key is not None for (key,) in keys):
+                unique.append(tuple(key for (key,) in keys))
+        pk = tuple(column for column, position in sorted(info, key=lambda r: r[1]) if position)
+        parents[folded] = ParentKeys(name, tuple(c for c, _ in info), pk, tuple(unique))
+    return ForeignKeyGraph(edges, parents, views, tables)

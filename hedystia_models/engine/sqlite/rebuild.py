@@ -59,8 +59,10 @@ def rebuild_statements(
     ``copy`` pairs each new column with the old column whose values it takes (names, not
     SQL). ``obstacles`` lists what a rebuild would lose (from introspection); any makes this
     raise :class:`~hedystia_models.errors.OperationError`. The caller runs the statements in a
-    transaction with foreign-key enforcement off and checks ``PRAGMA foreign_key_check``
-    before committing (see :mod:`~.transaction`).
+    transaction with foreign-key enforcement off, and the transaction checks before committing
+    the foreign keys of the rebuilt table and of the tables that reference it (see
+    :mod:`~.transaction`): a rename a rebuild does not carry into those tables' references is
+    refused there.
     """
     _refuse(old, new, obstacles)
     temp = temp_name(new.name)

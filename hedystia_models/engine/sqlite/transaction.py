@@ -3,34 +3,203 @@
 Schema changes run in :func:`schema_transaction`: ``BEGIN IMMEDIATE`` (take SQLite's write
 lock up front, waiting up to the connection's busy timeout), foreign-key enforcement switched
 off for the duration as SQLite's table-rebuild procedure requires (so rebuilding a parent table
-never fires ``ON DELETE`` actions), ``PRAGMA foreign_key_check`` before ``COMMIT``, and
-``ROLLBACK`` of everything on any error.
+never fires ``ON DELETE`` actions), the foreign-key check of a :class:`ForeignKeyGuard` before
+``COMMIT``, and ``ROLLBACK`` of everything on any error.
+
+The check is about what the change did, never about the rest of the database:
+
+- Foreign keys SQLite could not enforce at all (the referenced table, view or column does not
+  exist, or is no primary or unique key: what SQLite reports as ``foreign key mismatch``) are
+  found from the schema alone (:func:`~.introspect.foreign_key_graph`), for the whole database,
+  before and after; only those the change introduced fail it (:class:`ForeignKeyMismatch`). A
+  table another tool made with a broken key stays as it is and blocks nothing.
+- Rows whose parent row is missing are counted with ``PRAGMA foreign_key_check(table)``, table
+  by table, before and after, over the tables the guard covers; only new ones fail it
+  (:class:`ForeignKeyViolation`). Sync covers the tables its plan changes and the tables that
+  reference a rebuilt one; a migration (whose ``ctx.sql`` may touch anything) covers every
+  table. A table with a key SQLite cannot enforce cannot be checked (SQLite refuses to); its
+  rows are left out.
 """
 
 from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from .introspect import foreign_keys_enforced
+from ...errors import OperationError
+from ...schema.quoting import fold_identifier, quote_identifier
+from ...schema.state import ForeignKeyGraph, ReferenceProblem
+from .connection import waiting
+from .introspect import foreign_key_graph, foreign_keys_enforced
 
-__all__ = ["ForeignKeyViolation", "schema_transaction", "write_transaction"]
+__all__ = [
+    "ForeignKeyGuard",
+    "ForeignKeyMismatch",
+    "ForeignKeyViolation",
+    "schema_transaction",
+    "write_transaction",
+]
+
+_SHOWN = 5
 
 
-class ForeignKeyViolation(sqlite3.IntegrityError):
-    """``PRAGMA foreign_key_check`` found rows whose parent does not exist."""
+class ForeignKeyMismatch(OperationError):
+    """A schema change left a foreign key SQLite cannot enforce (it would refuse every write to
+    the table with ``no such table`` or ``foreign key mismatch``); nothing was committed.
+    ``problems`` lists what is wrong with each such key."""
+
+    def __init__(self, message: str, problems: list[ReferenceProblem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
 
 
-def _foreign_key_check(conn: sqlite3.Connection) -> None:
-    problems = conn.execute("PRAGMA foreign_key_check").fetchall()
-    if problems:
-        shown = ", ".join(
-            f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in problems[:5]
-        )
-        more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
-        raise ForeignKeyViolation(f"foreign key check failed: {shown}{more}")
+class ForeignKeyViolation(OperationError, sqlite3.IntegrityError):
+    """``PRAGMA foreign_key_check`` found rows, new with this change, whose parent row does not
+    exist; nothing was committed. (Also an ``sqlite3.IntegrityError``.)"""
+
+
+def _shown(items: list[str]) -> str:
+    more = f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+    return "; ".join(items[:_SHOWN]) + more
+
+
+#: What one check of a table found: per parent table (folded), the violating rows.
+_Rows = dict[str, list[tuple[int | None, str, int]]]
+
+
+class ForeignKeyGuard:
+    """The foreign-key check of one schema transaction: which tables it covers, and what they
+    held before the change (see the module's description).
+
+    ``everything``: cover every table (a migration's). Otherwise the guard covers nothing until
+    :meth:`cover` names tables, just before they change. Keys SQLite cannot enforce are always
+    compared across the whole database (it costs no row reads).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, everything: bool = False) -> None:
+        self.conn = conn
+        self.everything = everything
+        self._started = False
+        self._problems: set[tuple[str, tuple[str, ...]]] = set()
+        self._covered: set[str] = set()
+        self._parents: set[str] = set()
+        self._rows: dict[str, _Rows] = {}  # folded table -> what its check found before
+        self._unreadable: set[str] = set()  # tables whose check SQLite refused before
+
+    # -- before -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Take the baseline (once; :func:`schema_transaction` calls it, or a caller does
+        earlier, before a change made outside the transaction)."""
+        if self._started:
+            return
+        self._started = True
+        graph = foreign_key_graph(self.conn)
+        self._problems = set(graph.problems())
+        if self.everything:
+            self._remember(graph, graph.with_foreign_keys())
+
+    def cover(self, tables: Iterable[str], *, children_of: Iterable[str] = ()) -> None:
+        """Check ``tables`` too, and every table with a foreign key to one of ``children_of``
+        (tables about to be rebuilt, renamed or dropped), taking their baseline now."""
+        self.start()
+        tables = {fold_identifier(t) for t in tables} - self._covered
+        parents = {fold_identifier(t) for t in children_of} - self._parents
+        if self.everything or not (tables or parents):
+            return
+        graph = foreign_key_graph(self.conn)
+        self._covered |= tables
+        self._parents |= parents
+        self._remember(graph, (tables | graph.children(parents)) - self._rows.keys())
+
+    def _remember(self, graph: ForeignKeyGraph, tables: set[str]) -> None:
+        found, unreadable = self._read(graph, tables)
+        for table in tables:
+            self._rows.setdefault(table, found.get(table, {}))
+        self._unreadable |= unreadable.keys()
+
+    # -- after --------------------------------------------------------------------------------
+
+    def check(self, *, rows: bool = True) -> None:
+        """Raise :class:`ForeignKeyMismatch` for a foreign key SQLite cannot enforce that was
+        not there before, then (``rows``) :class:`ForeignKeyViolation` for new rows without a
+        parent in the covered tables."""
+        graph = foreign_key_graph(self.conn)
+        problems = graph.problems()
+        new = [p for key, p in problems.items() if key not in self._problems]
+        if new:
+            raise ForeignKeyMismatch(
+                "this change leaves a foreign key SQLite cannot enforce (every write to the "
+                f"table would fail): {_shown([str(p) for p in new])}",
+                new,
+            )
+        if not rows:
+            return
+        if self.everything:
+            scope = graph.with_foreign_keys()
+        else:
+            scope = self._covered | graph.children(self._parents)
+        found, unreadable = self._read(graph, scope)
+        refused = {t: e for t, e in unreadable.items() if t not in self._unreadable}
+        if refused:
+            shown = [f"table {graph.tables.get(t, t)!r}: {e}" for t, e in sorted(refused.items())]
+            raise ForeignKeyMismatch(
+                f"SQLite cannot check the foreign keys this change leaves: {_shown(shown)}"
+            )
+        lines: list[str] = []
+        for table, by_parent in sorted(found.items()):
+            before = self._rows.get(table, {})
+            for parent, violations in by_parent.items():
+                old = before.get(parent, [])
+                if len(violations) <= len(old):
+                    continue
+                known = {rowid for rowid, _, _ in old}
+                fresh = [v for v in violations if v[0] not in known] or violations
+                lines.extend(self._describe(graph, table, fresh))
+        if lines:
+            raise ForeignKeyViolation(
+                f"foreign key check failed, rows reference a missing row: {_shown(lines)}"
+            )
+
+    @staticmethod
+    def _describe(
+        graph: ForeignKeyGraph, table: str, violations: list[tuple[int | None, str, int]]
+    ) -> list[str]:
+        name = graph.tables.get(table, table)
+        edges = {edge.id: edge for edge in graph.edges_of(name)}
+        lines = []
+        for rowid, parent, key_id in violations:
+            edge = edges.get(key_id)
+            columns = f" ({', '.join(edge.columns)})" if edge is not None else ""
+            row = "a row" if rowid is None else f"row {rowid}"
+            lines.append(f"{name} {row}{columns} -> {parent}")
+        return lines
+
+    def _read(
+        self, graph: ForeignKeyGraph, tables: set[str]
+    ) -> tuple[dict[str, _Rows], dict[str, str]]:
+        """``PRAGMA foreign_key_check`` of each of ``tables`` that exists and whose keys SQLite
+        can enforce: the violations by table and parent, and the tables it refused to check
+        (with SQLite's error)."""
+        broken = {table for table, _ in graph.problems()}
+        names = [graph.tables[t] for t in sorted(tables) if t in graph.tables and t not in broken]
+        found: dict[str, _Rows] = {}
+        unreadable: dict[str, str] = {}
+        for name in names:
+            try:
+                rows = self.conn.execute(
+                    f"PRAGMA foreign_key_check({quote_identifier(name)})"
+                ).fetchall()
+            except sqlite3.Error as exc:
+                unreadable[fold_identifier(name)] = str(exc)
+                continue
+            by_parent: _Rows = {}
+            for _, rowid, parent, key_id in rows:
+                by_parent.setdefault(fold_identifier(parent), []).append((rowid, parent, key_id))
+            found[fold_identifier(name)] = by_parent
+        return found, unreadable
 
 
 @contextmanager
@@ -56,13 +225,17 @@ def write_transaction(
     if conn.in_transaction:
         with _savepoint(conn):
             yield conn
+            if before_commit is not None:
+                before_commit()
         return
-    conn.execute("BEGIN IMMEDIATE")
+    with waiting(conn):  # on what is left of the call's busy timeout
+        conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
         if before_commit is not None:
             before_commit()
-        conn.execute("COMMIT")
+        with waiting(conn):
+            conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -70,21 +243,28 @@ def write_transaction(
 
 
 @contextmanager
-def schema_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def schema_transaction(
+    conn: sqlite3.Connection, guard: ForeignKeyGuard | None = None
+) -> Iterator[sqlite3.Connection]:
     """Run a block of schema changes atomically, holding the write lock from the start, with
-    foreign-key enforcement off and ``PRAGMA foreign_key_check`` before ``COMMIT``. Inside a
-    user's transaction it is a savepoint, and enforcement stays as it is (SQLite cannot switch
-    it inside a transaction; the executor refuses a rebuild that would fire ``ON DELETE``)."""
+    foreign-key enforcement off and ``guard``'s check before ``COMMIT`` (no ``guard``: one
+    that covers every table, as a migration needs). Inside a user's transaction it is a
+    savepoint, enforcement stays as it is (SQLite cannot switch it inside a transaction; the
+    executor refuses a rebuild that would fire ``ON DELETE``) and only the keys SQLite could
+    not enforce are checked (enforcement, when on, has checked the rows)."""
+    if guard is None:
+        guard = ForeignKeyGuard(conn, everything=True)
     if conn.in_transaction:
-        with write_transaction(conn):
+        with write_transaction(conn, before_commit=lambda: guard.check(rows=False)):
+            guard.start()
             yield conn
         return
     enforced = foreign_keys_enforced(conn)
     if enforced:
         conn.execute("PRAGMA foreign_keys=OFF")
     try:
-        check = (lambda: _foreign_key_check(conn)) if enforced else None
-        with write_transaction(conn, before_commit=check):
+        with write_transaction(conn, before_commit=lambda: guard.check(rows=enforced)):
+            guard.start()
             yield conn
     finally:
         if enforced:
