@@ -19,6 +19,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
+from ..engine.sqlite.storage import KIND_STORAGE
 from ..schema.compare import affinity, same_default
 from ..schema.quoting import UNPARSED, parse_sql_literal, sql_literal
 from ..schema.spec import ColumnSpec
@@ -208,7 +209,8 @@ def python_literal(base: str, value: object) -> str | None:
                 return None
             if moment.tzinfo is None:
                 return _strip_module(repr(moment))
-            return f"datetime.fromisoformat({py_str(value)})"
+            # The same instant as the package writes it, in UTC (the plan finds them equal).
+            return f"datetime.fromisoformat({py_str(KIND_STORAGE['datetime'][1](moment))})"
         if base == "UUID":
             ok = str(UUID(value)) == value
             return f"UUID({py_str(value)})" if ok else None
@@ -221,7 +223,7 @@ def python_literal(base: str, value: object) -> str | None:
                 return None
             if clock.tzinfo is None:
                 return _strip_module(repr(clock))
-            return f"time.fromisoformat({py_str(value)})"
+            return f"time.fromisoformat({py_str(KIND_STORAGE['time'][1](clock))})"
     except (ValueError, InvalidOperation):
         return None
     return None

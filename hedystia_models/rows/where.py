@@ -4,15 +4,28 @@ Keys name fields (or columns) and are quoted; values are encoded like stored val
 table's :class:`~hedystia_models.rows.codec.RowCodec` and always bound as parameters. An
 argument that cannot be compiled is a :class:`~hedystia_models.errors.QueryError` naming the
 table, and the field or argument.
+
+Every comparison gives the answer Python would give on the values, or is refused: stored
+forms sort as their values do (see :mod:`hedystia_models.engine.sqlite.storage`), except
+``Decimal`` text and JSON text, which are compared with the package's collations
+(:mod:`hedystia_models.engine.sqlite.collations`). JSON values have no order, so ranges,
+``like`` and ``order_by`` on a JSON field are refused, and so is ``like`` on a field that is
+not stored as text.
 """
 
 from __future__ import annotations
 
+import collections.abc
+import contextlib
 import operator
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+import pydantic
+
+from ..engine.sqlite.collations import DECIMAL_COLLATION, JSON_COLLATION
 from ..errors import QueryError
 from ..model.table import FieldMapping, TableInfo
 from ..schema.quoting import quote_identifier as q
@@ -45,6 +58,73 @@ _DIRECT_OPERANDS: dict[str, tuple[type, ...]] = {
     "blob": (bytes, bytearray, memoryview),
     "decimal": (Decimal, int, float),
 }
+
+#: Kinds whose ``where`` values are always validated first: the codec of a Literal passes any
+#: value through, and a JSON value is compared as the field's type dumps it (a dict given for
+#: a nested model gets the model's defaults).
+_VALIDATED_OPERANDS = frozenset({"literal", "json"})
+
+#: The kinds whose values are stored as text, which ``like`` matches (a UUID, an Enum or a
+#: Literal when its stored form is text).
+_TEXT_KINDS = frozenset({"text", "decimal", "datetime", "date", "time"})
+_TEXT_WHEN_TEXT = frozenset({"uuid", "enum", "literal"})
+
+#: The collation each kind's text is compared and sorted with, where byte order is not the
+#: order of its values.
+_COLLATIONS = {"decimal": DECIMAL_COLLATION, "json": JSON_COLLATION}
+
+#: How each kind that is not text is stored, for the error of ``like``.
+_STORED_AS = {
+    "integer": "integers",
+    "real": "floats",
+    "blob": "bytes",
+    "timedelta": "integer microseconds",
+    "uuid": "16 bytes",
+    "enum": "integers",
+    "literal": "integers",
+}
+
+
+def _collated(mapping: FieldMapping, column: str) -> str:
+    """``column`` with the collation its values compare by (``Decimal`` and JSON text)."""
+    collation = _COLLATIONS.get(mapping.storage.kind)
+    return column if collation is None else f"{column} COLLATE {collation}"
+
+
+def _stored_as(mapping: FieldMapping) -> str:
+    """How a field that is not stored as text is stored, in words."""
+    if mapping.storage.sql_type == "BOOLEAN":
+        return "0 / 1"
+    return _STORED_AS.get(mapping.storage.kind, "values that are not text")
+
+
+def _stored_as_text(mapping: FieldMapping) -> bool:
+    storage = mapping.storage
+    if storage.kind in _TEXT_KINDS:
+        return True
+    return storage.kind in _TEXT_WHEN_TEXT and storage.sql_type in ("TEXT", "CHAR(32)")
+
+
+def _holds_set(annotation: Any, seen: set[int] | None = None) -> bool:
+    """True when values of ``annotation`` may hold a ``set`` or ``frozenset``, at any depth
+    (a nested model's fields, a ``TypedDict``'s keys, the arguments of a generic)."""
+    seen = set() if seen is None else seen
+    if id(annotation) in seen:
+        return False
+    seen.add(id(annotation))
+    target = typing.get_origin(annotation) or annotation
+    if isinstance(target, type) and issubclass(target, collections.abc.Set):
+        return True
+    inner: list[Any] = list(typing.get_args(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        inner += [info.annotation for info in annotation.model_fields.values()]
+    elif isinstance(annotation, type) and hasattr(annotation, "__required_keys__"):
+        # a TypedDict (typing's or typing_extensions', which typing.is_typeddict misses)
+        try:
+            inner += list(typing.get_type_hints(annotation).values())
+        except (NameError, TypeError):
+            inner += list(getattr(annotation, "__annotations__", {}).values())
+    return any(_holds_set(arg, seen) for arg in inner)
 
 
 def compile_where(
@@ -88,6 +168,14 @@ def _compile(codec: RowCodec[Any], where: Any) -> tuple[str, list[Any]]:
             continue
         mapping = codec.field_for(key)
         column = q(mapping.column)
+        if isinstance(value, Mapping) and mapping.storage.kind == "json":
+            unknown = next((op for op in value if op not in OPERATORS), None)
+            if unknown is not None:
+                raise QueryError(
+                    f"table {info.name!r}: a dict given for the JSON field {mapping.field!r} "
+                    f"is read as operators, and {unknown!r} is not one; to find a dict value "
+                    f"write {{{mapping.field!r}: {{'eq': {{...}}}}}}"
+                )
         conditions = value.items() if isinstance(value, Mapping) else [("eq", value)]
         for op, operand in conditions:
             sql, op_params = _condition(codec, mapping, column, op, operand)
@@ -101,20 +189,40 @@ def _condition(
 ) -> tuple[str, list[Any]]:
     """The SQL and parameters of one ``{op: operand}`` on ``mapping``'s column."""
     table, field = codec.info.name, mapping.field
+    kind = mapping.storage.kind
+    if op in ("eq", "ne", "in", "not_in") and operand is not None and kind == "json":
+        info = codec.model.model_fields[field]
+        if _holds_set(info.annotation):
+            raise QueryError(
+                f"table {table!r}: {op!r} on {field!r} has no right answer: its values hold "
+                "sets, whose items are stored in no fixed order; use a sorted list instead"
+            )
+    collated = _collated(mapping, column)
     if op == "eq":
         if operand is None:
             return f"{column} IS NULL", []
-        return f"{column} = ?", [_operand(codec, mapping, op, operand)]
+        return f"{collated} = ?", [_operand(codec, mapping, op, operand)]
     if op == "ne":
         if operand is None:
             return f"{column} IS NOT NULL", []
-        return f"{column} IS NOT ?", [_operand(codec, mapping, op, operand)]
+        return f"{collated} IS NOT ?", [_operand(codec, mapping, op, operand)]
+    if (op in _COMPARISONS or op == "like") and kind == "json":
+        raise QueryError(
+            f"table {table!r}: {op!r} on the JSON field {field!r} has no right answer: JSON "
+            "values have no order, and their stored text is no value to match a pattern "
+            "against; use eq, ne, in, not_in or is_null"
+        )
     if op in _COMPARISONS:
-        return f"{column} {_COMPARISONS[op]} ?", [_operand(codec, mapping, op, operand)]
+        return f"{collated} {_COMPARISONS[op]} ?", [_operand(codec, mapping, op, operand)]
     if op == "like":
         if not isinstance(operand, str) or unbindable(operand) is not None:
             raise QueryError(
                 f"table {table!r}: 'like' on {field!r} takes a pattern string (got {operand!r})"
+            )
+        if not _stored_as_text(mapping):
+            raise QueryError(
+                f"table {table!r}: 'like' matches text, and {field!r} is stored as "
+                f"{_stored_as(mapping)}"
             )
         return f"{column} LIKE ?", [operand]
     if op in ("in", "not_in"):
@@ -127,9 +235,9 @@ def _condition(
         values = [_operand(codec, mapping, op, v) for v in items if v is not None]
         marks = ", ".join("?" * len(values))
         if op == "in":
-            test = f"{column} IN ({marks})" if values else "0"
+            test = f"{collated} IN ({marks})" if values else "0"
             return (f"({test} OR {column} IS NULL)" if with_null else test), values
-        test = f"{column} NOT IN ({marks})" if values else "1"
+        test = f"{collated} NOT IN ({marks})" if values else "1"
         if with_null:
             return (
                 f"({column} IS NOT NULL AND {test})" if values else f"{column} IS NOT NULL"
@@ -152,24 +260,38 @@ def _operand(codec: RowCodec[Any], mapping: FieldMapping, op: str, value: Any) -
 
     A value the codec cannot take (an ISO string for a datetime field, a number of seconds
     for a timedelta) is first validated against the field's type; one that is not a value of
-    that type at all, or that sqlite3 cannot bind, is a :class:`QueryError` naming the table
-    and field.
+    that type at all, that cannot be stored (an aware time that is on another day in UTC), or
+    that sqlite3 cannot bind, is a :class:`QueryError` naming the table and field. A float
+    NaN for a number field is one too: it equals nothing, and sqlite3 would bind it as NULL.
     """
     table, field = codec.info.name, mapping.field
-    accepted = _DIRECT_OPERANDS.get(mapping.storage.kind)
-    try:
-        if accepted is not None and not isinstance(value, accepted):
-            # The codec of these kinds passes any value through; validate it instead.
-            raise TypeError(value)
-        encoded = codec.encode_value(mapping, value)
-    except CODEC_ERRORS:
+    kind = mapping.storage.kind
+    if kind in ("integer", "real") and isinstance(value, float) and value != value:
+        raise QueryError(
+            f"table {table!r}: {op!r} on {field!r} got nan, which equals and orders with no "
+            "number (sqlite3 would bind it as NULL)"
+        )
+    accepted = _DIRECT_OPERANDS.get(kind)
+    encoded: Any = _NOT_ENCODED
+    if kind not in _VALIDATED_OPERANDS and (accepted is None or isinstance(value, accepted)):
+        # The codecs of the kinds in _DIRECT_OPERANDS pass any value through: only the types
+        # listed are taken as they are. The other codecs raise for what they cannot take.
+        with contextlib.suppress(*CODEC_ERRORS):
+            encoded = codec.encode_value(mapping, value)
+    if encoded is _NOT_ENCODED:
         try:
             validated = codec.adapter(field, constraints=False).validate_python(value)
-            encoded = codec.encode_value(mapping, validated)
         except CODEC_ERRORS as exc:
             raise QueryError(
                 f"table {table!r}: {op!r} on {field!r} got {value!r}, which is not a value of "
                 "that field's type"
+            ) from exc
+        try:
+            encoded = codec.encode_value(mapping, validated)
+        except CODEC_ERRORS as exc:
+            raise QueryError(
+                f"table {table!r}: {op!r} on {field!r} got {value!r}, which cannot be "
+                f"stored, so compares with no stored value: {exc}"
             ) from exc
     problem = unbindable(encoded)
     if problem is not None:
@@ -177,9 +299,14 @@ def _operand(codec: RowCodec[Any], mapping: FieldMapping, op: str, value: Any) -
     return encoded
 
 
+_NOT_ENCODED: Any = object()
+
+
 def compile_order_by(info: TableInfo, order_by: OrderBy | None) -> str:
     """The ``ORDER BY`` clause (with a leading space; empty without ``order_by``) for a field
-    name, ``"-name"`` for descending order, or a list of them."""
+    name, ``"-name"`` for descending order, or a list of them. ``Decimal`` fields sort by
+    value (:data:`~hedystia_models.engine.sqlite.collations.DECIMAL_COLLATION`); a JSON field
+    is refused."""
     if order_by is None:
         return ""
     items: list[Any] | None = None
@@ -198,7 +325,13 @@ def compile_order_by(info: TableInfo, order_by: OrderBy | None) -> str:
         mapping = info.column_for(name)
         if mapping is None:
             raise QueryError(f"table {info.name!r}: cannot order by unknown field {name!r}")
-        parts.append(f"{q(mapping.column)} {'DESC' if descending else 'ASC'}")
+        if mapping.storage.kind == "json":
+            raise QueryError(
+                f"table {info.name!r}: cannot order by the JSON field {mapping.field!r}: JSON "
+                "values have no order"
+            )
+        column = _collated(mapping, q(mapping.column))
+        parts.append(f"{column} {'DESC' if descending else 'ASC'}")
     return " ORDER BY " + ", ".join(parts) if parts else ""
 
 

@@ -5,6 +5,8 @@ constraints. Each function says in words how ``actual`` (the database) differs f
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from .quoting import UNPARSED, fold_identifier, parse_sql_literal
 from .spec import ColumnSpec, ForeignKeySpec, IndexKey, IndexSpec, Reference, TableSpec
 from .sqltext import same_statement, sql_words
@@ -132,6 +134,30 @@ def default_note(desired: ColumnSpec, actual: ColumnSpec) -> str | None:
     )
 
 
+def _same_moment(desired: ColumnSpec, actual: ColumnSpec) -> bool:
+    """True when the defaults of a datetime (or time) field are the same aware instant in two
+    offsets: the package writes aware values in UTC, a database made before it did holds the
+    offset the default was given in, and both are the same value of the field."""
+    if desired.kind not in ("datetime", "time"):
+        return False
+    first, second = _moment(desired.default_sql), _moment(actual.default_sql)
+    return first is not None and type(first) is type(second) and first == second
+
+
+def _moment(text: str | None) -> datetime | time | None:
+    """The aware datetime or time a ``DEFAULT`` literal spells in ISO 8601, or ``None``."""
+    value = None if text is None else parse_sql_literal(text)
+    if not isinstance(value, str):
+        return None
+    for parse in (datetime.fromisoformat, time.fromisoformat):
+        try:
+            moment: datetime | time = parse(value)
+        except ValueError:
+            continue
+        return moment if moment.utcoffset() is not None else None
+    return None
+
+
 def _is_null_default(text: str | None) -> bool:
     return text is None or parse_sql_literal(text) is None
 
@@ -196,11 +222,15 @@ def column_changes(
     if desired.not_null != actual.not_null:
         changes.append("NULL -> NOT NULL" if desired.not_null else "NOT NULL -> NULL")
     one_sided = default_note(desired, actual) is not None
-    if (strict_defaults or not one_sided) and not same_default(
-        # as stored in the column: by its affinity while the type stays, as written otherwise
-        desired.default_sql,
-        actual.default_sql,
-        affinity(actual.type) if typed_alike else None,
+    if (
+        (strict_defaults or not one_sided)
+        and not same_default(
+            # as stored in the column: by its affinity while the type stays, as written otherwise
+            desired.default_sql,
+            actual.default_sql,
+            affinity(actual.type) if typed_alike else None,
+        )
+        and not _same_moment(desired, actual)
     ):
         changes.append(f"default {actual.default_sql} -> {desired.default_sql}")
     if (desired.collate or "BINARY") != (actual.collate or "BINARY"):

@@ -2,17 +2,25 @@
 
 The model stage (:mod:`hedystia_models.model.typemap`) decides the *kind* of a field from its
 annotation (``decimal``, ``datetime``, ``json``, ...); this module says how SQLite declares and
-stores that kind: ``Decimal`` as exact text, ``datetime`` as ISO 8601 text, ``timedelta`` as
-whole microseconds, ``UUID`` as canonical text, JSON as compact text. ``encode`` turns a
-validated Python value into something sqlite3 stores exactly; ``decode`` turns what sqlite3
-returns back into the Python value. Another engine keeps a table like this one of its own.
+stores that kind: ``Decimal`` as exact text, ``datetime`` as ISO 8601 text (an aware one in
+UTC), ``timedelta`` as whole microseconds, ``UUID`` as canonical text, JSON as compact text.
+``encode`` turns a validated Python value into something sqlite3 stores exactly; ``decode``
+turns what sqlite3 returns back into the Python value. Another engine keeps a table like this
+one of its own.
+
+The stored forms are also what ``where`` compares and ``ORDER BY`` sorts, so each is chosen to
+sort as its values do: ISO text sorts chronologically because aware values are normalised to
+UTC on the way in (as PostgreSQL's ``TIMESTAMPTZ`` does); timedelta microseconds sort as
+integers; canonical UUID text, hex and bytes sort as ``UUID`` does. ``Decimal`` text does not
+sort as its numbers, and is compared with a collation
+(:mod:`hedystia_models.engine.sqlite.collations`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -119,14 +127,68 @@ def decode_json(value: Any) -> Any:
 
 
 def _encode_datetime(value: datetime) -> str:
+    """ISO text with a space; an aware value is first converted to UTC, so that stored values
+    sort (and compare equal) as the instants they are, whatever offset they were given in."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a datetime, got {type(value).__name__}")
+    if value.utcoffset() is not None:
+        try:
+            value = value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError(
+                f"{value.isoformat(sep=' ')} falls outside the years 1 to 9999 in UTC, "
+                "where aware datetimes are stored"
+            ) from None
     return value.isoformat(sep=" ")
 
 
-def _encode_isoformat(value: date | time) -> str:
+def _encode_date(value: date) -> str:
+    # A datetime is a date too, but its text is not a date's: it is validated instead.
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise TypeError(f"expected a date, got {type(value).__name__}")
     return value.isoformat()
 
 
-def _encode_str(value: Any) -> str:
+_DAY = 86_400 * _MICRO
+
+
+def _clock(micro: int) -> time:
+    """The UTC time of day ``micro`` microseconds after midnight."""
+    seconds, microsecond = divmod(micro, _MICRO)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return time(hour, minute, second, microsecond, tzinfo=timezone.utc)
+
+
+def _encode_time(value: time) -> str:
+    """ISO text; an aware value is first converted to UTC, like a datetime. A time has no day
+    to move to, so an aware time whose UTC reading falls on the day before or after is
+    refused: read back as that time of day it would not equal what was written (Python
+    compares aware times by their UTC reading, without wrapping around midnight)."""
+    if not isinstance(value, time):
+        raise TypeError(f"expected a time, got {type(value).__name__}")
+    offset = value.utcoffset()
+    if offset:
+        reading = ((value.hour * 60 + value.minute) * 60 + value.second) * _MICRO
+        utc = reading + value.microsecond - _encode_timedelta(offset)
+        if not 0 <= utc < _DAY:
+            day = "the day before" if utc < 0 else "the next day"
+            raise ValueError(
+                f"the aware time {value.isoformat()} is {_clock(utc % _DAY).isoformat()} on "
+                f"{day}; times are stored in UTC, without a day: store a datetime, or the "
+                "time in UTC"
+            )
+        value = _clock(utc)
+    return value.isoformat()
+
+
+def _encode_decimal(value: Any) -> str:
+    # str() of a bool or of any other object is no number: only numbers are taken as they
+    # are, and text (a default written "1.10") is read as a Decimal first.
+    if isinstance(value, str):
+        return str(Decimal(value))
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float)):
+        raise TypeError(f"expected a Decimal, got {type(value).__name__}")
     return str(value)
 
 
@@ -151,10 +213,10 @@ KIND_STORAGE: dict[str, tuple[str, Codec, Codec]] = {
     "real": ("REAL", identity, identity),
     "text": ("TEXT", identity, identity),
     "blob": ("BLOB", identity, identity),
-    "decimal": ("TEXT", _encode_str, _decode_decimal),
+    "decimal": ("TEXT", _encode_decimal, _decode_decimal),
     "datetime": ("DATETIME", _encode_datetime, _decode_datetime),
-    "date": ("DATE", _encode_isoformat, _decode_date),
-    "time": ("TIME", _encode_isoformat, _decode_time),
+    "date": ("DATE", _encode_date, _decode_date),
+    "time": ("TIME", _encode_time, _decode_time),
     "timedelta": ("INTEGER", _encode_timedelta, _decode_timedelta),
     "uuid": ("TEXT", _encode_uuid, _decode_uuid),
 }

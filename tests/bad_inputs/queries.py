@@ -1,0 +1,163 @@
+"""Bad queries: comparisons with no right answer are refused, never answered wrongly."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from hedystia_models import Field, QueryError, RowError, Table, database
+
+from . import bad_input
+
+PLUS_5 = timezone(timedelta(hours=5))
+
+
+class Note(Table, table="notes"):
+    id: int | None = Field(default=None, primary_key=True, auto_increment=True)
+    score: float = 0.0
+    meta: dict[str, Any] = {}
+    tags: set[str] = set()
+    at: datetime | None = None
+    alarm: time | None = None
+
+
+def notes(tmp: Path) -> None:
+    with database(schemas=[Note], connection=tmp / "app.db", sync_schemas=True) as db:
+        db.table(Note).insert({"meta": {"a": 1}, "tags": {"x"}})
+
+
+def find(tmp: Path, **kwargs: Any) -> object:
+    with database(schemas=[Note], connection=tmp / "app.db") as db:
+        return db.table(Note).find(**kwargs)
+
+
+def insert(tmp: Path, row: dict[str, Any]) -> object:
+    with database(schemas=[Note], connection=tmp / "app.db") as db:
+        return db.table(Note).insert(row)
+
+
+@bad_input(
+    "Queries",
+    "a range (gt) on a JSON field",
+    QueryError,
+    "table 'notes': 'gt' on the JSON field 'meta' has no right answer: JSON values have no "
+    "order, and their stored text is no value to match a pattern against; use eq, ne, in, "
+    "not_in or is_null",
+    setup=notes,
+)
+def range_on_json(tmp: Path) -> None:
+    find(tmp, where={"meta": {"gt": {"a": 0}}})
+
+
+@bad_input(
+    "Queries",
+    "like on a JSON field",
+    QueryError,
+    "table 'notes': 'like' on the JSON field 'meta' has no right answer: JSON values have no "
+    "order, and their stored text is no value to match a pattern against; use eq, ne, in, "
+    "not_in or is_null",
+    setup=notes,
+)
+def like_on_json(tmp: Path) -> None:
+    find(tmp, where={"meta": {"like": '%"a"%'}})
+
+
+@bad_input(
+    "Queries",
+    "order_by a JSON field",
+    QueryError,
+    "table 'notes': cannot order by the JSON field 'meta': JSON values have no order",
+    setup=notes,
+)
+def order_by_json(tmp: Path) -> None:
+    find(tmp, order_by=["-meta", "id"])
+
+
+@bad_input(
+    "Queries",
+    "a dict on a JSON field, meant as the value to find",
+    QueryError,
+    "table 'notes': a dict given for the JSON field 'meta' is read as operators, and 'a' is "
+    "not one; to find a dict value write {'meta': {'eq': {...}}}",
+    setup=notes,
+)
+def dict_on_json(tmp: Path) -> None:
+    find(tmp, where={"meta": {"a": 1}})
+
+
+@bad_input(
+    "Queries",
+    "equality on a set field (its items are stored in no fixed order)",
+    QueryError,
+    "table 'notes': 'eq' on 'tags' has no right answer: its values hold sets, whose items are "
+    "stored in no fixed order; use a sorted list instead",
+    setup=notes,
+)
+def eq_on_set(tmp: Path) -> None:
+    find(tmp, where={"tags": {"eq": {"x"}}})
+
+
+@bad_input(
+    "Queries",
+    "like on a float field",
+    QueryError,
+    "table 'notes': 'like' matches text, and 'score' is stored as floats",
+    setup=notes,
+)
+def like_on_float(tmp: Path) -> None:
+    find(tmp, where={"score": {"like": "0%"}})
+
+
+@bad_input(
+    "Queries",
+    "NaN to compare a float field with",
+    QueryError,
+    "table 'notes': 'ne' on 'score' got nan, which equals and orders with no number "
+    "(sqlite3 would bind it as NULL)",
+    setup=notes,
+)
+def nan_operand(tmp: Path) -> None:
+    find(tmp, where={"score": {"ne": math.nan}})
+
+
+@bad_input(
+    "Queries",
+    "an aware time that is on another day in UTC, to compare with",
+    QueryError,
+    "table 'notes': 'gte' on 'alarm' got datetime.time(1, 0, tzinfo=datetime.timezone("
+    "datetime.timedelta(seconds=18000))), which cannot be stored, so compares with no stored "
+    "value: the aware time 01:00:00+05:00 is 20:00:00+00:00 on the day before; times are "
+    "stored in UTC, without a day: store a datetime, or the time in UTC",
+    setup=notes,
+)
+def wrapping_time_operand(tmp: Path) -> None:
+    find(tmp, where={"alarm": {"gte": time(1, 0, tzinfo=PLUS_5)}})
+
+
+@bad_input(
+    "Rows",
+    "an aware time that is on another day in UTC",
+    RowError,
+    "table 'notes': 1 invalid value(s), nothing was written:\n"
+    "  row, field 'alarm': cannot be stored: the aware time 01:00:00+05:00 is 20:00:00+00:00 "
+    "on the day before; times are stored in UTC, without a day: store a datetime, or the time "
+    "in UTC",
+    setup=notes,
+)
+def wrapping_time(tmp: Path) -> None:
+    insert(tmp, {"alarm": time(1, 0, tzinfo=PLUS_5)})
+
+
+@bad_input(
+    "Rows",
+    "an aware datetime before the year 1 in UTC",
+    RowError,
+    "table 'notes': 1 invalid value(s), nothing was written:\n"
+    "  row, field 'at': cannot be stored: 0001-01-01 01:00:00+05:00 falls outside the years 1 "
+    "to 9999 in UTC, where aware datetimes are stored",
+    setup=notes,
+)
+def aware_datetime_out_of_range(tmp: Path) -> None:
+    insert(tmp, {"at": datetime(1, 1, 1, 1, 0, tzinfo=PLUS_5)})
