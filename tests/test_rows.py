@@ -232,7 +232,7 @@ def test_insert_breaking_a_constraint_is_a_row_error(db: Database) -> None:
     db.users.insert({"name": "Ann", "email": "a@x"})
     with pytest.raises(RowError, match=r"UNIQUE constraint failed: users\.email") as caught:
         db.users.insert({"name": "Bob", "email": "a@x"})
-    assert caught.value.problems == [(None, None, "UNIQUE constraint failed: users.email")]
+    assert caught.value.problems == [(None, "email", "UNIQUE constraint failed: users.email")]
     with pytest.raises(RowError, match="FOREIGN KEY constraint failed"):
         db.posts.insert({"user_id": 99, "title": "orphan"})
     assert len(table_rows(db, "users")) == 1
@@ -337,10 +337,10 @@ def test_insert_many_unique_violation_rolls_back_the_batch_and_names_the_row(
     batch = [{"name": "a", "email": "a@x"}, {"name": "b"}, {"name": "c", "email": "ann@x"}]
     with pytest.raises(RowError) as caught:
         users.insert_many(batch)
-    assert caught.value.problems == [(2, None, "UNIQUE constraint failed: users.email")]
+    assert caught.value.problems == [(2, "email", "UNIQUE constraint failed: users.email")]
     assert str(caught.value) == (
-        "table 'users': row 2 violates a constraint (UNIQUE constraint failed: users.email); "
-        "the whole batch was rolled back"
+        "table 'users': row 2 violates a constraint, the whole batch was rolled back:\n"
+        "  row 2, field 'email': UNIQUE constraint failed: users.email"
     )
     # Within the batch itself:
     batch = [{"name": "a", "email": "dup@x"}, {"name": "b"}, {"name": "c"}, {"email": "dup@x"}]
@@ -357,7 +357,7 @@ def test_insert_many_primary_key_conflict_with_mixed_keys(db: Database) -> None:
     users.insert({"name": "Ann"})
     with pytest.raises(RowError) as caught:
         users.insert_many([{"name": "a"}, {"id": 1, "name": "b"}])
-    assert caught.value.problems == [(1, None, "UNIQUE constraint failed: users.id")]
+    assert caught.value.problems == [(1, "id", "UNIQUE constraint failed: users.id")]
     assert [u.name for u in users.find()] == ["Ann"]
 
 
@@ -371,8 +371,12 @@ def test_insert_many_foreign_key_violation_rolls_back_the_batch(db: Database) ->
                 {"user_id": 7, "title": "x"},
             ]
         )
-    assert caught.value.problems == [(2, None, "FOREIGN KEY constraint failed")]
-    assert "row 2 violates a constraint (FOREIGN KEY constraint failed)" in str(caught.value)
+    message = "FOREIGN KEY constraint failed: no row of users has this id"
+    assert caught.value.problems == [(2, "user_id", message)]
+    assert str(caught.value).endswith(
+        f"row 2 violates a constraint, the whole batch was rolled back:\n"
+        f"  row 2, field 'user_id': {message}"
+    )
     assert table_rows(db, "posts") == []
 
 
@@ -400,11 +404,11 @@ def test_insert_many_check_violation_from_enum_and_literal_columns(db_path: Path
         users = db.table(User2)
         with pytest.raises(RowError) as caught:
             users.insert_many([{"name": "a"}, {"name": "b", "status": "archived"}])
-        assert caught.value.problems == [(1, None, "CHECK constraint failed: status")]
-        assert "row 1 violates a constraint (CHECK constraint failed: status)" in str(caught.value)
+        assert caught.value.problems == [(1, "status", "CHECK constraint failed: status")]
+        assert "row 1, field 'status': CHECK constraint failed: status" in str(caught.value)
         with pytest.raises(RowError) as caught:
             users.insert_many([{"name": "a"}, {"name": "b"}, {"name": "c", "level": 3}])
-        assert caught.value.problems == [(2, None, "CHECK constraint failed: level")]
+        assert caught.value.problems == [(2, "level", "CHECK constraint failed: level")]
         with pytest.raises(RowError, match="CHECK constraint failed: level"):
             users.update(where={}, data={"level": 3})
         assert table_rows(db, "users") == before
@@ -574,10 +578,12 @@ def test_deleting_a_referenced_row_is_a_row_error_and_deletes_nothing(
     db.memberships.insert({"user_id": 2, "group": "staff"})  # no ON DELETE action
     with pytest.raises(RowError) as caught:
         people.delete(where={"age": {"lt": 40}})
-    assert caught.value.problems == [(None, None, "FOREIGN KEY constraint failed")]
+    message = (
+        "FOREIGN KEY constraint failed: a row to delete is still referenced by memberships.user_id"
+    )
+    assert caught.value.problems == [(None, None, message)]
     assert str(caught.value) == (
-        "table 'users': delete violates a constraint, nothing was deleted: "
-        "FOREIGN KEY constraint failed"
+        f"table 'users': delete violates a constraint, nothing was deleted:\n  row: {message}"
     )
     assert people.count() == 3
     with pytest.raises(RowError, match="FOREIGN KEY"):

@@ -18,6 +18,7 @@ from ..schema.spec import ColumnSpec, IndexSpec, TableSpec
 from .columns import check_name, column_spec, map_field
 from .fields import Column
 from .info import FieldMapping, TableInfo
+from .typemap import adapter_config
 
 if TYPE_CHECKING:
     from .table import Index, Table
@@ -29,11 +30,17 @@ def build_info(model: type[Table]) -> TableInfo:
     """The :class:`TableInfo` of a concrete, fully defined model (not cached: see table_info)."""
     name = model.__hedystia_table__
     assert name is not None
+    if not model.model_fields:
+        raise SchemaError(
+            f"{model.__name__}: a table needs at least one field (SQLite has no table without "
+            "columns); declare abstract=True for a base class"
+        )
+    config = adapter_config(model.model_config)
     mappings: list[FieldMapping] = []
     metas: dict[str, Column] = {}
     for field_name, info in model.model_fields.items():
         where = f"{model.__name__}.{field_name}"
-        mapping, metas[field_name] = map_field(field_name, info.annotation, info, where)
+        mapping, metas[field_name] = map_field(field_name, info.annotation, info, where, config)
         mappings.append(mapping)
 
     pk_fields = [f for f, meta in metas.items() if meta.primary_key]
@@ -50,7 +57,7 @@ def build_info(model: type[Table]) -> TableInfo:
                 f"{where}: column {mapping.column!r} is also used by field {seen_columns[folded]!r}"
             )
         seen_columns[folded] = mapping.field
-        columns.append(column_spec(mapping, meta, info, len(pk_fields), where))
+        columns.append(column_spec(mapping, meta, info, len(pk_fields), where, config))
         # The key's own index covers a single-column key and the leading column of a
         # composite one; any later key column needs an index of its own.
         indexed_by_key = meta.primary_key and pk_fields[0] == mapping.field

@@ -9,19 +9,18 @@ The field's annotation gives the column type (:mod:`hedystia_models.model.typema
 
 from __future__ import annotations
 
-import operator
-from typing import Annotated, Any
+from typing import Any
 
 import pydantic
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from ..errors import SchemaError
-from ..schema.quoting import fold_identifier, quote_identifier, sql_literal
+from ..schema.quoting import identifier_problem, quote_identifier, reserved_prefix, sql_literal
 from ..schema.spec import ColumnSpec, Reference, normalize_type
 from .fields import Column, ColumnRef, column_meta
 from .info import FieldMapping
-from .typemap import storage_for
+from .typemap import annotated, storage_for, type_adapter
 
 __all__ = [
     "annotated",
@@ -36,18 +35,19 @@ __all__ = [
 
 
 def check_name(name: object, what: str, where: str, *, reserved: bool = False) -> str:
-    """``name`` if it can name a table, column or index, else a :class:`SchemaError`.
+    """``name`` if it can name a table, column or index, else a :class:`SchemaError`: it must
+    be a non-empty string SQLite can hold (no NUL character, no lone surrogate).
 
-    ``reserved`` refuses the ``sqlite_`` prefix, which SQLite keeps for its own tables and
-    indexes (a column may use it)."""
+    ``reserved`` refuses the prefixes of :data:`~hedystia_models.schema.quoting.
+    RESERVED_PREFIXES`: ``sqlite_``, which SQLite keeps for its own tables and indexes, and
+    ``__hedystia_``, this package's bookkeeping tables (a column may use either)."""
     if not isinstance(name, str):
         raise SchemaError(f"{where}: {what} must be a string (got {name!r})")
     if not name:
         raise SchemaError(f"{where}: {what} must not be empty")
-    if "\x00" in name:
-        raise SchemaError(f"{where}: {what} {name!r} contains a NUL character")
-    if reserved and fold_identifier(name).startswith("sqlite_"):
-        raise SchemaError(f"{where}: {what} {name!r} starts with 'sqlite_', which SQLite reserves")
+    problem = identifier_problem(name) or (reserved_prefix(name) if reserved else None)
+    if problem is not None:
+        raise SchemaError(f"{where}: {what} {name!r} {problem}")
     return name
 
 
@@ -76,27 +76,12 @@ def check_options(meta: Column, where: str) -> None:
             raise SchemaError(f"{where}: {option} must be a string of SQL (got {value!r})")
         if not value.strip():
             raise SchemaError(f"{where}: {option} must not be empty (leave it out, or None)")
-        if "\x00" in value:
-            raise SchemaError(f"{where}: {option} {value!r} contains a NUL character")
+        problem = identifier_problem(value)  # SQL text: NUL-terminated UTF-8, as names
+        if problem is not None:
+            raise SchemaError(f"{where}: {option} {value!r} {problem}")
 
 
-def annotated(annotation: Any, metadata: list[Any]) -> Any:
-    """``Annotated[annotation, *metadata]`` (the bare annotation when there is no metadata):
-    a field's type with its constraints, for a ``TypeAdapter``.
-
-    :class:`Column` items are left out: they do not validate anything, and ``Annotated``
-    caches its subscriptions by equality, which ignores whether a Column came from
-    ``Field(...)``: a later ``Annotated[str, Column(index=True)]`` in a model would be given
-    this one, with a ``Field`` Column that outranks the model's own ``Field(index=False)``."""
-    metadata = [item for item in metadata if not isinstance(item, Column)]
-    if not metadata:
-        return annotation
-    # operator.getitem is plain subscription, Annotated[annotation, *metadata], spelt in a
-    # way Python 3.10 accepts.
-    return operator.getitem(Annotated, (annotation, *metadata))
-
-
-def check_default(info: FieldInfo, where: str) -> None:
+def check_default(info: FieldInfo, where: str, config: pydantic.ConfigDict | None = None) -> None:
     """Refuse a literal default its own field rejects (``Field(default=-1, ge=0)``, ``n: int =
     "x"``), as Pydantic's ``validate_default=True`` would: Pydantic takes defaults unchecked,
     so a row built from one would be stored and then fail every read.
@@ -104,13 +89,11 @@ def check_default(info: FieldInfo, where: str) -> None:
     ``None`` is not checked (it is SQL ``NULL``, which a NOT NULL column refuses, and from
     which SQLite generates an integer key), nor a ``default_factory`` (its values are checked
     when a row is written: :class:`~hedystia_models.rows.codec.RowCodec`). The check is lax,
-    as rows read back are."""
+    as rows read back are; ``config`` is the model's (:func:`~.typemap.adapter_config`)."""
     default = info.default
     if default is PydanticUndefined or default is None or info.default_factory is not None:
         return
-    adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(
-        annotated(info.annotation, info.metadata)
-    )
+    adapter = type_adapter(annotated(info.annotation, info.metadata), config)
     try:
         adapter.validate_python(default)
     except pydantic.ValidationError as exc:
@@ -140,14 +123,19 @@ def column_from_field(
 
 
 def map_field(
-    name: str, annotation: Any, info: FieldInfo, where: str
+    name: str,
+    annotation: Any,
+    info: FieldInfo,
+    where: str,
+    config: pydantic.ConfigDict | None = None,
 ) -> tuple[FieldMapping, Column]:
     """How a field called ``name`` is stored, and its merged :class:`Column` metadata, after
-    checking its options and column name."""
+    checking its options and column name. ``config`` is the adapter configuration of the
+    field's model (:func:`~.typemap.adapter_config`)."""
     meta = column_meta(info)
     check_options(meta, where)
     column = check_name(meta.column or name, "column name", where)
-    storage = storage_for(annotation, info, where, uuid_form=meta.uuid_form)
+    storage = storage_for(annotation, info, where, uuid_form=meta.uuid_form, config=config)
     return FieldMapping(name, column, storage), meta
 
 
@@ -157,9 +145,11 @@ def column_spec(
     info: FieldInfo,
     pk_count: int,
     where: str,
+    config: pydantic.ConfigDict | None = None,
 ) -> ColumnSpec:
     """The :class:`ColumnSpec` of one field, stored as ``mapping`` says, declared with ``meta``
-    and ``info``, in a table whose primary key has ``pk_count`` columns."""
+    and ``info``, in a table whose primary key has ``pk_count`` columns (``config``: the
+    adapter configuration of its model)."""
     storage = mapping.storage
     sql_type = meta.sql_type or storage.sql_type
     if meta.auto_increment:
@@ -209,7 +199,7 @@ def column_spec(
                 ) from exc
             default_sql = _literal(encoded, f"default {default!r}", where)
     # After the SQL DEFAULT above, whose error tells a string meant as SQL to use sql_default=.
-    check_default(info, where)
+    check_default(info, where, config)
     if meta.deferrable and meta.references is None:
         raise SchemaError(f"{where}: deferrable=True needs references=")
     reference = None

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import SchemaError
 from ..schema.quoting import fold_identifier
+from ..schema.state import ParentKeys, foreign_keys_of, reference_problem
 from .table import Table, table_info
 
 __all__ = ["normalize_schemas"]
@@ -48,7 +49,10 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
     its own namespace and then each submodule's, in file-name order (not ``__main__``). Raises
     :class:`SchemaError` when two models claim one table name, or when an index of one model
     has the name of another model's table or index (SQLite keeps tables and indexes in one
-    namespace).
+    namespace), and when a ``references=`` names a table of another model of the set (or its
+    own) that has no such column, or a column that is neither its primary key nor ``UNIQUE``
+    (SQLite would refuse every write with ``foreign key mismatch``). A reference to a table no
+    model of the set declares is checked against the database, when a plan is made.
     """
     pairs: list[tuple[str, type[Table]]] = []
     if isinstance(schemas, types.ModuleType):
@@ -97,6 +101,7 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
         claimed[fold_identifier(name)] = model
         result[key] = model
     _check_index_names(result.values())
+    _check_references(result.values(), claimed)
     return result
 
 
@@ -121,3 +126,22 @@ def _check_index_names(models: Iterable[type[Table]]) -> None:
                     f"{_label(other)} (tables and indexes share one namespace in SQLite)"
                 )
             owners.setdefault(folded, ("index", model))
+
+
+def _check_references(models: Iterable[type[Table]], claimed: dict[str, type[Table]]) -> None:
+    """Refuse a reference to a table of the set that cannot work (see normalize_schemas)."""
+    for model in models:
+        info = table_info(model)
+        fields = {fold_identifier(m.column): m.field for m in info.fields}
+        for edge in foreign_keys_of(info.spec):
+            target = claimed.get(fold_identifier(edge.other_table))
+            if target is None:
+                continue
+            parent = table_info(target).spec
+            label = f"table {parent.name!r} (model {target.__name__})"
+            problem = reference_problem(edge, ParentKeys.of(parent), label=label)
+            if problem is not None:
+                field = fields.get(fold_identifier(edge.columns[0]), edge.columns[0])
+                raise SchemaError(
+                    f"{model.__name__}.{field}: references {edge.target()}, but {problem.reason}"
+                )

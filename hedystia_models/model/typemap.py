@@ -17,7 +17,7 @@ Annotation                         Declared type    Stored as
 ``bool``                           ``BOOLEAN``      0 / 1
 ``bytes``                          ``BLOB``         blob
 ``Decimal``                        ``TEXT``         exact decimal text, e.g. ``'1.10'``
-``datetime``                       ``DATETIME``     ISO 8601 text, offset kept when aware
+``datetime``                       ``DATETIME``     ISO 8601 text, in UTC when aware
 ``date`` / ``time``                ``DATE``/``TIME``  ISO 8601 text
 ``timedelta``                      ``INTEGER``      whole microseconds
 ``UUID``                           ``TEXT``         canonical 36-character text
@@ -29,8 +29,15 @@ Annotation                         Declared type    Stored as
 
 from __future__ import annotations
 
+import abc
+import dataclasses
 import enum
+import fractions
+import ipaddress
 import math
+import operator
+import pathlib
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -59,8 +66,17 @@ from ..engine.sqlite.storage import (
     uuid_storage,
 )
 from ..errors import SchemaError
+from .fields import Column
 
-__all__ = ["Codec", "Storage", "identity", "storage_for"]
+__all__ = [
+    "Codec",
+    "Storage",
+    "adapter_config",
+    "annotated",
+    "identity",
+    "storage_for",
+    "type_adapter",
+]
 
 
 @dataclass(frozen=True)
@@ -140,14 +156,150 @@ def _choices_storage(values: Sequence[Any], kind: str, where: str) -> tuple[str,
     )
 
 
-def _json_codec(annotation: Any) -> Codec:
-    adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(annotation)
+def annotated(annotation: Any, metadata: Sequence[Any]) -> Any:
+    """``Annotated[annotation, *metadata]`` (the bare annotation when there is no metadata):
+    a field's type with its constraints, for a ``TypeAdapter``.
+
+    :class:`Column` items are left out: they do not validate anything, and ``Annotated``
+    caches its subscriptions by equality, which ignores whether a Column came from
+    ``Field(...)``: a later ``Annotated[str, Column(index=True)]`` in a model would be given
+    this one, with a ``Field`` Column that outranks the model's own ``Field(index=False)``."""
+    metadata = [item for item in metadata if not isinstance(item, Column)]
+    if not metadata:
+        return annotation
+    # operator.getitem is plain subscription, Annotated[annotation, *metadata], spelt in a
+    # way Python 3.10 accepts.
+    return operator.getitem(Annotated, (annotation, *metadata))
+
+
+def adapter_config(config: Mapping[str, Any] | None) -> pydantic.ConfigDict | None:
+    """The configuration of the type adapters built for a model's fields: the model's own
+    ``model_config`` (``arbitrary_types_allowed``, ``ser_json_*``, ...), so that what the model
+    accepts the package can check, compare and store, without ``strict`` (the adapters check
+    defaults, ``update`` values and ``where`` values laxly, as rows read back are) and without
+    ``defer_build`` (an adapter is built when its table is, and its schema is checked then)."""
+    if not config:
+        return None
+    kept = {k: v for k, v in config.items() if k not in ("strict", "defer_build")}
+    return typing.cast("pydantic.ConfigDict", kept)
+
+
+def type_adapter(
+    annotation: Any, config: pydantic.ConfigDict | None = None
+) -> pydantic.TypeAdapter[Any]:
+    """A ``TypeAdapter`` for ``annotation`` with ``config`` (see :func:`adapter_config`),
+    except for a model, dataclass or ``TypedDict``, which keep their own (Pydantic refuses
+    another)."""
+    inner, _ = _strip_annotated(annotation)
+    own = isinstance(inner, type) and (
+        issubclass(inner, pydantic.BaseModel) or dataclasses.is_dataclass(inner)
+    )
+    if config is None or own or typing.is_typeddict(inner):
+        return pydantic.TypeAdapter(annotation)
+    return pydantic.TypeAdapter(annotation, config=config)
+
+
+#: Classes whose instances Pydantic writes as JSON by their type, when a schema only checks
+#: ``isinstance`` (an arbitrary type): a ``str`` subclass is written as a string.
+_INFERRED = (
+    str,
+    bytes,
+    bytearray,
+    int,
+    float,
+    complex,
+    list,
+    tuple,
+    set,
+    frozenset,
+    dict,
+    date,
+    time,
+    timedelta,
+    Decimal,
+    fractions.Fraction,
+    UUID,
+    enum.Enum,
+    re.Pattern,
+    pathlib.Path,
+    ipaddress.IPv4Address,
+    ipaddress.IPv6Address,
+    ipaddress.IPv4Network,
+    ipaddress.IPv6Network,
+    ipaddress.IPv4Interface,
+    ipaddress.IPv6Interface,
+    pydantic.BaseModel,
+)
+
+
+def _unwritable(schema: Any) -> str | None:
+    """What in a core schema Pydantic cannot write as JSON, or ``None``: a callable, a class
+    (``type[X]``), or a value of an arbitrary type (``arbitrary_types_allowed``) that Pydantic
+    does not know. Anything below a custom serializer (``PlainSerializer``, a
+    ``field_serializer``) is the serializer's business; ``Any`` and abstract classes are
+    checked value by value when a row is written."""
+    stack = [schema]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict) or id(node) in seen or "serialization" in node:
+            continue
+        seen.add(id(node))
+        kind = node.get("type")
+        if kind == "callable":
+            return "a callable"
+        if kind == "is-subclass":
+            return "a class"
+        if kind == "is-instance":
+            cls = node.get("cls")
+            if cls is type:
+                return "type values"
+            if (
+                isinstance(cls, type)
+                and not isinstance(cls, abc.ABCMeta)
+                and not issubclass(cls, _INFERRED)
+                and not dataclasses.is_dataclass(cls)
+            ):
+                return f"{cls.__name__} values"
+            continue
+        stack.extend(value for key, value in node.items() if key != "metadata")
+    return None
+
+
+def _shown(annotation: Any) -> str:
+    """An annotation as it is written, without module paths: ``list[Callable[[], int]]``."""
+    if typing.get_origin(annotation) is None and isinstance(annotation, type):
+        return annotation.__name__
+    return re.sub(r"\b(?:\w+\.)+(\w+)", r"\1", repr(annotation))
+
+
+def _json_codec(
+    annotation: Any, metadata: Sequence[Any], where: str, config: pydantic.ConfigDict | None
+) -> Codec:
+    """The JSON encoder of a field: Pydantic's, with the field's own metadata (a
+    ``PlainSerializer``) and its model's config; a :class:`SchemaError` when Pydantic could
+    not write the type's values as JSON."""
+    adapter = type_adapter(annotated(annotation, metadata), config)
+    problem = _unwritable(adapter.core_schema)
+    if problem is not None:
+        raise SchemaError(
+            f"{where}: {_shown(annotation)} cannot be stored as JSON: Pydantic cannot write "
+            f"{problem} as JSON; use a type it can, or give the type a serializer "
+            "(PlainSerializer)"
+        )
 
     def encode(value: Any) -> str:
         if _not_finite(value):
             # JSON has no NaN or infinity: Pydantic would write null, and the value would
             # come back as another one. Refuse instead (the row codec names row and field).
             raise ValueError("NaN and infinities cannot be stored in JSON (it would write null)")
+        if _lone_surrogate(value):
+            # Pydantic refuses one in a string, and writes one in a key as U+FFFD: the key
+            # would come back as another one.
+            raise ValueError(LONE_SURROGATE)
         return adapter.dump_json(value).decode()
 
     return encode
@@ -166,6 +318,30 @@ def _not_finite(value: Any) -> bool:
     return False
 
 
+#: Why text with a lone surrogate cannot be stored (the row codec names row and field).
+LONE_SURROGATE = "text with a lone surrogate, which is not valid UTF-8"
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """True when ``value`` holds text that is not valid UTF-8 (a lone surrogate, such as
+    ``"\\ud800"``), as a string or a mapping key, at any depth."""
+    if isinstance(value, str):
+        if value.isascii():
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, Mapping):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_lone_surrogate(v) for v in value)
+    if isinstance(value, pydantic.BaseModel):
+        return any(_lone_surrogate(v) for v in value.__dict__.values())
+    return False
+
+
 def _constraint(metadata: Sequence[Any], name: str) -> int | None:
     """An integer constraint (``decimal_places``) of a field's metadata, where there is one."""
     for item in metadata:
@@ -180,12 +356,19 @@ def _constraint(metadata: Sequence[Any], name: str) -> int | None:
 
 
 def storage_for(
-    annotation: Any, info: FieldInfo | None, where: str, *, uuid_form: str | None = None
+    annotation: Any,
+    info: FieldInfo | None,
+    where: str,
+    *,
+    uuid_form: str | None = None,
+    config: pydantic.ConfigDict | None = None,
 ) -> Storage:
     """The :class:`Storage` of a field annotated ``annotation``.
 
-    ``where`` names the field in error messages, for example ``"User.email"``.
-    Raises :class:`~hedystia_models.errors.SchemaError` for annotations with no mapping.
+    ``where`` names the field in error messages, for example ``"User.email"``; ``config`` is
+    the configuration of the field's adapters (:func:`adapter_config` of its model's).
+    Raises :class:`~hedystia_models.errors.SchemaError` for annotations with no mapping, and
+    for a JSON field whose values Pydantic could not write as JSON.
     """
     annotation, metadata = _strip_annotated(annotation)
     annotation, nullable = _split_optional(annotation)
@@ -248,7 +431,8 @@ def storage_for(
     ):
         if origin in (str, bytes):  # pragma: no cover - handled above
             raise SchemaError(f"{where}: unexpected sequence type {annotation!r}")
-        return Storage("json", JSON_TYPE, nullable, None, _json_codec(annotation), decode_json)
+        encode = _json_codec(annotation, metadata, where, config)
+        return Storage("json", JSON_TYPE, nullable, None, encode, decode_json)
 
     if typing.get_origin(annotation) in (Union, types.UnionType):
         members = " | ".join(

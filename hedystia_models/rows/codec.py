@@ -30,10 +30,9 @@ from typing import Any, Generic, TypeVar, cast
 
 import pydantic
 
-from ..errors import QueryError, RowError
-from ..model.columns import annotated
+from ..errors import Problem, QueryError, RowError
 from ..model.table import FieldMapping, Table, TableInfo
-from ..model.typemap import Codec, identity
+from ..model.typemap import Codec, adapter_config, annotated, identity, type_adapter
 
 __all__ = [
     "CODEC_ERRORS",
@@ -43,6 +42,7 @@ __all__ = [
     "Problem",
     "RowCodec",
     "convert",
+    "problem_lines",
     "problems_from",
     "row_error",
     "unbindable",
@@ -61,7 +61,6 @@ NAN_REFUSED = "NaN cannot be stored: SQLite stores it as NULL"
 
 #: ``(row_index, field, message)``: ``row_index`` is ``None`` for a single-row call, ``field``
 #: ``None`` for a problem that is not about one field.
-Problem = tuple[int | None, str | None, str]
 
 
 def convert(codec: Codec, values: Iterable[Any]) -> list[Any]:
@@ -97,13 +96,20 @@ def row_error(
     table: str, problems: list[Problem], what: str = "invalid value(s), nothing was written"
 ) -> RowError:
     """A :class:`RowError` listing ``problems``, one line each."""
+    return RowError(
+        f"table {table!r}: {len(problems)} {what}:\n{problem_lines(problems)}", problems
+    )
+
+
+def problem_lines(problems: list[Problem]) -> str:
+    """``problems`` as the lines of a :class:`RowError`'s message: ``  row 2, field 'x': ...``."""
     lines = []
     for index, field, message in problems:
         where = f"row {index}" if index is not None else "row"
         if field:
             where += f", field {field!r}"
         lines.append(f"  {where}: {message}")
-    return RowError(f"table {table!r}: {len(problems)} {what}:\n" + "\n".join(lines), problems)
+    return "\n".join(lines)
 
 
 class RowCodec(Generic[M]):
@@ -131,6 +137,8 @@ class RowCodec(Generic[M]):
         #: Columns of float fields, where a NaN is refused (SQLite would store NULL).
         self._reals = [i for i, m in enumerate(fields) if m.storage.kind == "real"]
         self._adapters: dict[tuple[str, bool], pydantic.TypeAdapter[Any]] = {}
+        #: The model's own config, for the field adapters (``arbitrary_types_allowed``).
+        self._config = adapter_config(self.model.model_config)
         # Unknown keys in row dicts are rejected unless the model chose its own `extra`
         # policy: with Pydantic's default they would be dropped silently, so a typo
         # (`{"nmae": ...}`) would store a default instead.
@@ -188,9 +196,15 @@ class RowCodec(Generic[M]):
         return mapping
 
     def _as_input(self, obj: pydantic.BaseModel) -> dict[str, Any]:
-        """A model instance as the dict of its field values ``model_validate`` takes."""
+        """A model instance as the dict of its field values ``model_validate`` takes. A field
+        the instance lacks (``model_construct`` without a required field) is left out, so
+        that validation names it."""
         values = obj.__dict__
-        return {key: values[name] for key, name in zip(self.keys, self.fields, strict=True)}
+        return {
+            key: values[name]
+            for key, name in zip(self.keys, self.fields, strict=True)
+            if name in values
+        }
 
     @functools.cached_property
     def _list_adapter(self) -> pydantic.TypeAdapter[list[M]]:
@@ -208,7 +222,7 @@ class RowCodec(Generic[M]):
         for field, info in self.model.model_fields.items():
             if info.default_factory is not None:
                 values: Any = list[annotated(info.annotation, info.metadata)]  # type: ignore[misc]
-                factory_fields.append((field, pydantic.TypeAdapter(values)))
+                factory_fields.append((field, type_adapter(values, self._config)))
         return factory_fields
 
     def validate(self, rows: list[Any], batch: bool = True) -> list[M]:
@@ -276,7 +290,7 @@ class RowCodec(Generic[M]):
         if adapter is None:
             info = self.model.model_fields[field]
             annotation = annotated(info.annotation, info.metadata if constraints else [])
-            adapter = pydantic.TypeAdapter(annotation)
+            adapter = type_adapter(annotation, self._config)
             self._adapters[field, constraints] = adapter
         return adapter
 

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pydantic
 
-from ..errors import QueryError, RowError
+from ..engine.sqlite.constraints import ConstraintNames, Matched, Written
+from ..errors import Problem, QueryError, RowError
 from ..model.table import Table, table_info
 from ..schema.quoting import UNPARSED, fold_identifier, parse_sql_literal
 from ..schema.quoting import quote_identifier as q
-from .codec import INT64_MAX, RowCodec
+from .codec import INT64_MAX, RowCodec, problem_lines
 from .where import (
     OPERATORS,
     OrderBy,
@@ -74,22 +75,34 @@ class Repository(Generic[M]):
         # no column takes.
         taken = {fold_identifier(c) for c in self._columns}
         self._rowid = next((n for n in ("rowid", "_rowid_", "oid") if n not in taken), "rowid")
+        #: Names the fields of a constraint SQLite refused.
+        self._constraints = ConstraintNames(self.info, db)
 
     # -- helpers ------------------------------------------------------------------------------
 
     @contextmanager
     def _write_errors(
-        self, action: str, outcome: str, cells: Callable[[], Cells]
+        self,
+        action: str,
+        outcome: str,
+        cells: Callable[[], Cells],
+        written: Callable[[], Written] = dict,
+        matched: Matched | None = None,
     ) -> Iterator[None]:
         """Turn SQLite's refusals of one statement into a :class:`RowError`: a constraint it
-        breaks, or a value sqlite3 cannot bind (``cells`` lists what was being written)."""
+        breaks (named by :meth:`_constraint_problems`, from what was ``written`` and the rows
+        ``matched``), or a value sqlite3 cannot bind (``cells`` lists what was being written).
+
+        Put it around the statement's transaction: a deferred foreign key fails at ``COMMIT``.
+        """
         try:
             yield
         except sqlite3.IntegrityError as exc:
+            problems = self._constraints.problems(exc, None, written(), matched)
             raise RowError(
                 f"table {self.info.name!r}: {action} violates a constraint, nothing was "
-                f"{outcome}: {exc}",
-                [(None, None, str(exc))],
+                f"{outcome}:\n{problem_lines(problems)}",
+                problems,
             ) from exc
         except _BIND_ERRORS as exc:
             raise self.codec.unbindable_error(cells(), exc) from exc
@@ -110,12 +123,13 @@ class Repository(Generic[M]):
         (values,) = self.codec.rows(self.codec.encode_columns([obj], batch=False))
         fields = self.codec.fields
         with (
-            self.db.transaction(),
             self._write_errors(
                 "row",
                 "written",
                 lambda: ((None, f, v) for f, v in zip(fields, values, strict=True)),
+                lambda: dict(zip(self._columns, values, strict=True)),
             ),
+            self.db.transaction(),
         ):
             if self._rowid_index is None:
                 cursor = self.db.conn.execute(self._insert_sql(self._columns), values)
@@ -210,10 +224,12 @@ class Repository(Generic[M]):
     def _constraint_error(
         self, encoded: Sequence[Sequence[Any]], failure: sqlite3.Error
     ) -> RowError:
-        """Name the row that broke a constraint by replaying the batch in a transaction that
-        is always rolled back."""
+        """Name the row that broke a constraint, and the constraint's fields, by replaying the
+        batch in a transaction that is always rolled back. A deferred foreign key fails only
+        at ``COMMIT``: with every row of the replay written, each row's references are
+        looked up, and the first row with a missing parent is the one named."""
         offender: int | None = None
-        message = str(failure)
+        problems: list[Problem] = [(None, None, str(failure))]
 
         class _Undo(Exception):
             pass
@@ -224,16 +240,25 @@ class Repository(Generic[M]):
                     try:
                         self._insert_row(row, self._rowid_index)
                     except sqlite3.IntegrityError as exc:
-                        offender, message = index, str(exc)
+                        written = dict(zip(self._columns, row, strict=True))
+                        offender = index
+                        problems = self._constraints.problems(exc, index, written)
                         break
+                else:
+                    for index, row in enumerate(encoded):
+                        written = dict(zip(self._columns, row, strict=True))
+                        missing = self._constraints.missing_parents(index, written)
+                        if missing:
+                            offender, problems = index, missing
+                            break
                 raise _Undo
         except _Undo:
             pass
         where = f"row {offender}" if offender is not None else "a row"
         return RowError(
-            f"table {self.info.name!r}: {where} violates a constraint ({message}); "
-            "the whole batch was rolled back",
-            [(offender, None, message)],
+            f"table {self.info.name!r}: {where} violates a constraint, the whole batch was "
+            f"rolled back:\n{problem_lines(problems)}",
+            problems,
         )
 
     def update(self, *, where: Where, data: Mapping[str, Any]) -> list[M]:
@@ -254,12 +279,14 @@ class Repository(Generic[M]):
         sql = f"UPDATE {self._table} SET {assignments} WHERE {condition} RETURNING {returning}"
         by_column = {m.column: m for m in self.info.fields}
         with (
-            self.db.transaction(),
             self._write_errors(
                 "update",
                 "written",
                 lambda: ((None, by_column[c].field, v) for c, v in values.items()),
+                lambda: values,
+                (condition, params),
             ),
+            self.db.transaction(),
         ):
             rows = self.db.conn.execute(sql, [*values.values(), *params]).fetchall()
             updated = self.codec.load([row[1:] for row in rows], written=True)
@@ -278,7 +305,11 @@ class Repository(Generic[M]):
         """Delete the rows matching ``where``; return how many. ``where={}`` deletes all."""
         condition, params = compile_where(self.info, where, codec=self.codec)
         # A constraint here is a row still referenced by a foreign key.
-        with self.db.transaction(), self._write_errors("delete", "deleted", lambda: ()):
+        matched = (condition, params)
+        with (
+            self._write_errors("delete", "deleted", lambda: (), matched=matched),
+            self.db.transaction(),
+        ):
             cursor = self.db.conn.execute(f"DELETE FROM {self._table} WHERE {condition}", params)
         return int(cursor.rowcount)
 
@@ -287,7 +318,8 @@ class Repository(Generic[M]):
     ) -> M:
         """Update the first row matching ``where`` with ``update``, or insert ``create`` when
         none matches; return the resulting row. Runs in one transaction."""
-        with self.db.transaction():
+        # Around the transaction: a deferred foreign key is checked when it commits.
+        with self._write_errors("upsert", "written", lambda: ()), self.db.transaction():
             existing = self.find_first(where=where)
             if existing is None:
                 return self.insert(create)

@@ -16,7 +16,50 @@ import re
 
 from ..errors import SpecError
 
-__all__ = ["fold_identifier", "parse_sql_literal", "quote_identifier", "sql_literal"]
+__all__ = [
+    "RESERVED_PREFIXES",
+    "fold_identifier",
+    "identifier_problem",
+    "parse_sql_literal",
+    "quote_identifier",
+    "reserved_prefix",
+    "sql_literal",
+]
+
+#: Name prefixes no table or index may take, with who reserves them: SQLite keeps ``sqlite_``
+#: for its own tables and indexes (``sqlite_sequence``, ``sqlite_autoindex_*``), this package
+#: ``__hedystia_`` for its bookkeeping tables (``__hedystia_migrations``).
+RESERVED_PREFIXES = {"sqlite_": "SQLite", "__hedystia_": "hedystia-models"}
+
+
+def identifier_problem(name: str) -> str | None:
+    """Why SQLite cannot hold ``name`` as an identifier (table, column or index name), or
+    ``None`` when it can: SQLite's names are NUL-terminated UTF-8 text.
+
+    >>> identifier_problem("a\\x00"), identifier_problem("ok")
+    ('contains a NUL character', None)
+    """
+    if "\x00" in name:
+        return "contains a NUL character"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate, which is not valid UTF-8"
+    return None
+
+
+def reserved_prefix(name: str) -> str | None:
+    """Why ``name`` cannot name a table or an index (a reserved prefix, compared as SQLite
+    compares names), or ``None``.
+
+    >>> reserved_prefix("SQLITE_stat1")
+    "starts with 'sqlite_', which SQLite reserves"
+    """
+    folded = fold_identifier(name)
+    for prefix, owner in RESERVED_PREFIXES.items():
+        if folded.startswith(prefix):
+            return f"starts with {prefix!r}, which {owner} reserves"
+    return None
 
 
 def quote_identifier(name: str) -> str:
@@ -27,8 +70,9 @@ def quote_identifier(name: str) -> str:
     >>> print(quote_identifier('a "b" c'))
     "a ""b"" c"
     """
-    if "\x00" in name:
-        raise SpecError(f"identifier {name!r} contains a NUL character")
+    problem = identifier_problem(name)
+    if problem is not None:
+        raise SpecError(f"identifier {name!r} {problem}")
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -51,8 +95,9 @@ def sql_literal(value: object) -> str:
             raise SpecError(f"{value!r} cannot be written as an SQLite literal")
         return repr(value)
     if isinstance(value, str):
-        if "\x00" in value:
-            raise SpecError("a DEFAULT string cannot contain a NUL character")
+        problem = identifier_problem(value)  # SQL text: NUL-terminated UTF-8, as names
+        if problem is not None:
+            raise SpecError(f"a DEFAULT string {problem}")
         return "'" + value.replace("'", "''") + "'"
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "X'" + bytes(value).hex().upper() + "'"

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import SpecError
 from .index import IndexExpression, IndexKey, IndexSpec, index_name
-from .quoting import UNPARSED, fold_identifier, parse_sql_literal
+from .quoting import UNPARSED, fold_identifier, identifier_problem, parse_sql_literal
 
 __all__ = [
     "FK_ACTIONS",
@@ -96,6 +96,21 @@ def _check_items(owner: str, name: str, items: object, kind: type) -> tuple[Any,
     return found
 
 
+def _check_identifier(owner: str, what: str, name: str) -> None:
+    """A :class:`SpecError` when SQLite cannot hold ``name`` (a NUL character, a lone
+    surrogate), naming ``owner`` and what the name is.
+
+    >>> _check_identifier("table 't'", "column", "a\\x00")
+    Traceback (most recent call last):
+    ...
+    hedystia_models.errors.SpecError: table 't': column 'a\\x00' contains a NUL character
+    """
+    problem = identifier_problem(name)
+    if problem is not None:
+        prefix = f"{owner}: " if owner else ""
+        raise SpecError(f"{prefix}{what} {name!r} {problem}")
+
+
 def _normalize_action(action: str | None, what: str) -> str:
     text = _SPACES.sub(" ", (action or "NO ACTION").strip().replace("_", " ")).upper()
     if text not in FK_ACTIONS:
@@ -122,6 +137,8 @@ class Reference:
             column=(self.column, str),
             deferrable=(self.deferrable, bool),
         )
+        _check_identifier("a reference", "table", self.table)
+        _check_identifier("a reference", "column", self.column)
         object.__setattr__(self, "on_delete", _normalize_action(self.on_delete, "on_delete"))
         object.__setattr__(self, "on_update", _normalize_action(self.on_update, "on_update"))
 
@@ -156,6 +173,7 @@ class ColumnSpec:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise SpecError(f"a column needs a non-empty name (got {self.name!r})")
+        _check_identifier("", "a column name", self.name)
         _check_types(
             f"column {self.name!r}",
             type=(self.type, str),
@@ -223,7 +241,8 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class ForeignKeySpec:
-    """A multi-column foreign key (single-column ones live on :class:`ColumnSpec`)."""
+    """A multi-column foreign key (single-column ones live on :class:`ColumnSpec`). An empty
+    ``other_columns`` is ``REFERENCES other_table`` alone: its primary key."""
 
     columns: tuple[str, ...]
     other_table: str
@@ -237,7 +256,14 @@ class ForeignKeySpec:
         _check_types(owner, other_table=(self.other_table, str), deferrable=(self.deferrable, bool))
         object.__setattr__(self, "columns", _check_items(owner, "columns", self.columns, str))
         other = _check_items(owner, "other_columns", self.other_columns, str)
+        for name in (self.other_table, *self.columns, *other):
+            _check_identifier(owner, "name", name)
         object.__setattr__(self, "other_columns", other)
+        if not self.columns or (other and len(other) != len(self.columns)):
+            raise SpecError(
+                f"{owner}: columns {self.columns!r} and other_columns {other!r} must name as "
+                "many columns (SQLite matches them one to one)"
+            )
         object.__setattr__(self, "on_delete", _normalize_action(self.on_delete, "on_delete"))
         object.__setattr__(self, "on_update", _normalize_action(self.on_update, "on_update"))
 
@@ -281,6 +307,7 @@ class TableSpec:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise SpecError(f"a table needs a non-empty name (got {self.name!r})")
+        _check_identifier("", "a table name", self.name)
         owner = f"table {self.name!r}"
         set_ = object.__setattr__
         set_(self, "columns", _check_items(owner, "columns", self.columns, ColumnSpec))
@@ -300,6 +327,15 @@ class TableSpec:
         set_(self, "triggers", _check_items(owner, "triggers", self.triggers, str))
         unique_indexes = _check_items(owner, "unique_indexes", self.unique_indexes, IndexSpec)
         set_(self, "unique_indexes", unique_indexes)
+        if not self.columns:
+            raise SpecError(f"{owner} needs at least one column (SQLite has no table without)")
+        for index in (*self.indexes, *unique_indexes):
+            _check_identifier(owner, "index name", index.name)
+            for key in index.column_names:
+                _check_identifier(f"{owner}: index {index.name!r}", "column", key)
+        for group in self.unique_together:
+            for name in group:
+                _check_identifier(f"{owner}: unique_together", "column", name)
         seen: set[str] = set()
         for column in self.columns:
             key = fold_identifier(column.name)
