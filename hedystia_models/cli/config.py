@@ -71,7 +71,15 @@ def _read_section(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"cannot read {path}: {exc}") from exc
-    section = data.get("tool", {}).get("hedystia-models", {})
+    tool = data.get("tool", {})
+    tool = tool if isinstance(tool, dict) else {}
+    for name in tool:
+        # A section spelt another way would be ignored, and every setting with it.
+        if name != "hedystia-models" and _loose_name(name) == "hedystiamodels":
+            raise ConfigurationError(
+                f"{path}: [tool.{name}] is not read; the section is [tool.hedystia-models]"
+            )
+    section = tool.get("hedystia-models", {})
     if not isinstance(section, dict):
         raise ConfigurationError(f"{path}: [tool.hedystia-models] must be a table")
     unknown = set(section) - {*_STRING_KEYS, *_LIST_KEYS}
@@ -95,7 +103,19 @@ def _read_section(path: Path) -> dict[str, Any]:
                 f"{path}: {key} in [tool.hedystia-models] must be a string "
                 f"(got {type(value).__name__}: {value!r})"
             )
+        elif not value.strip():
+            # Read as not set, it would mean the default (or nothing) without a word.
+            raise ConfigurationError(
+                f"{path}: {key} in [tool.hedystia-models] must not be empty (leave the key out "
+                "for the default)"
+            )
     return section
+
+
+def _loose_name(name: str) -> str:
+    """A section name without case, ``-``, ``_``, ``.`` and spaces: ``Hedystia_Models`` and
+    ``hedystia-models`` are both ``hedystiamodels``."""
+    return "".join(c for c in name.lower() if c not in "-_. ")
 
 
 def load_settings(

@@ -25,7 +25,7 @@ from ..model.table import Table, column_from_field, table_info
 from ..schema.compare import column_changes
 from ..schema.quoting import fold_identifier, identifier_problem, quote_identifier, reserved_prefix
 from ..schema.spec import ColumnSpec, IndexSpec, TableSpec, index_name
-from ..schema.sqltext import created_table
+from ..schema.sqltext import created_table, sql_words
 from . import converge
 from .history import ALREADY_DONE, REPLACED
 from .operations import (
@@ -333,6 +333,18 @@ class SchemaContext:
         self._apply(DropIndex(current.name, index=index))
 
 
+def _ends_transaction(query: object) -> bool:
+    """True for a statement that commits or rolls back the open transaction (``COMMIT``,
+    ``END``, ``ROLLBACK`` but not ``ROLLBACK TO`` a savepoint), or tries to open one
+    (``BEGIN``), whatever its spacing, case and comments."""
+    if not isinstance(query, str):
+        return False
+    words = sql_words(query)
+    if not words or words[0] not in ("begin", "commit", "end", "rollback"):
+        return False
+    return not (words[0] == "rollback" and "to" in words[1:3])
+
+
 class MigrationContext:
     """What ``up`` and ``down`` receive: ``schema`` for DDL, ``sql`` for statements, ``db``
     (the ``sqlite_utils.Database``) for anything else."""
@@ -360,6 +372,14 @@ class MigrationContext:
         ``DELETE`` would fail). Raw SQL does not converge: it runs as written; only a
         ``CREATE TABLE`` of a table start-up has just made from the models replaces that
         (empty) table."""
+        if not self._autocommit and _ends_transaction(query):
+            raise MigrationError(
+                f"migration {self.name!r}: ctx.sql({query!r}) would end the transaction the "
+                "migration runs in, and what it did before could no longer be rolled back; the "
+                "runner commits a migration with its history row (or use transactional=False). "
+                "The migration was rolled back",
+                self.name,
+            )
         created = created_table(query)
         if created is not None:
             self.schema.replace_provisional(created)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import MigrationError
+from ..schema.quoting import identifier_problem
 from .context import MigrationContext
 
 __all__ = ["MigrationDefinition", "Step", "migration"]
@@ -67,10 +68,22 @@ def migration(
     """
     if not isinstance(name, str) or not name.strip():
         raise MigrationError(f"a migration needs a non-empty name (got {name!r})")
+    problem = identifier_problem(name)  # the history stores it as UTF-8 text
+    if problem is not None:
+        raise MigrationError(
+            f"a migration's name must be text SQLite can store: {name!r} {problem}"
+        )
     if not callable(up):
         raise MigrationError(f"migration {name!r}: up must be callable")
     if down is not None and not callable(down):
         raise MigrationError(f"migration {name!r}: down must be callable or None")
+    for direction, step in (("up", up), ("down", down)):
+        if inspect.isgeneratorfunction(step) or inspect.isasyncgenfunction(step):
+            raise MigrationError(
+                f"migration {name!r}: {direction} is a generator function (it contains yield), "
+                "so calling it would run none of its body; remove the yield",
+                name,
+            )
     if not isinstance(transactional, bool):
         raise MigrationError(f"migration {name!r}: transactional must be True or False")
     return MigrationDefinition(name=name, up=up, down=down, transactional=transactional)

@@ -13,6 +13,7 @@ import importlib.util
 import os
 import pkgutil
 import sys
+import traceback
 import types
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -43,8 +44,35 @@ def _load_file(path: Path) -> types.ModuleType:
         spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[module_name]
-        raise MigrationError(f"migration file {path} failed to import: {exc}") from exc
+        raise MigrationError(
+            f"migration file {path} failed to import: {type(exc).__name__}: {exc}"
+            f"{_line_in(path, exc)}"
+        ) from exc
     return module
+
+
+def _line_in(path: Path, exc: BaseException) -> str:
+    """`` (line N)``: the line of ``path`` the error was raised from (the last one in its
+    traceback), or nothing when the traceback does not pass through the file (a
+    ``SyntaxError``, whose message names its line already)."""
+    line = None
+    for frame, number in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == str(path):
+            line = number
+    return "" if line is None else f" (line {line})"
+
+
+def _defined_in(module: types.ModuleType, where: str) -> list[MigrationDefinition]:
+    """The definitions of a migration file; a file that defines none is an error (a
+    ``migration(...)`` whose result was not assigned would otherwise be skipped in
+    silence)."""
+    found = _from_namespace(vars(module))
+    if not found:
+        raise MigrationError(
+            f"migration file {where} defines no migration: assign the result of migration(...) "
+            "to a module-level name (files starting with _ are helpers, and skipped)"
+        )
+    return found
 
 
 def load_migrations(source: Any) -> list[MigrationDefinition]:
@@ -55,6 +83,8 @@ def load_migrations(source: Any) -> list[MigrationDefinition]:
     (its ``*.py`` files ordered by file name). Duplicate names are an error, raised before
     anything runs.
     """
+    #: The file each definition comes from (by id), for a directory or a package.
+    origins: dict[int, str] = {}
     if source is None:
         found: list[MigrationDefinition] = []
     elif isinstance(source, (str, os.PathLike)):
@@ -64,7 +94,9 @@ def load_migrations(source: Any) -> list[MigrationDefinition]:
         found = []
         for path in sorted(directory.glob("*.py")):
             if not path.name.startswith("_"):
-                found.extend(_from_namespace(vars(_load_file(path))))
+                in_file = _defined_in(_load_file(path), str(path))
+                origins.update((id(d), path.name) for d in in_file)
+                found.extend(in_file)
     elif isinstance(source, types.ModuleType):
         package_path = getattr(source, "__path__", None)
         if package_path is not None:
@@ -73,7 +105,10 @@ def load_migrations(source: Any) -> list[MigrationDefinition]:
                 if info.name.startswith("_"):
                     continue  # private helpers, as in a directory of migration files
                 module = importlib.import_module(f"{source.__name__}.{info.name}")
-                found.extend(m for m in _from_namespace(vars(module)) if m not in found)
+                where = getattr(module, "__file__", None) or module.__name__
+                in_module = _defined_in(module, where)
+                origins.update((id(d), Path(where).name) for d in in_module)
+                found.extend(m for m in in_module if m not in found)
         else:
             found = _from_namespace(vars(source))
     elif isinstance(source, Mapping):
@@ -90,7 +125,11 @@ def load_migrations(source: Any) -> list[MigrationDefinition]:
         if not isinstance(definition, MigrationDefinition):
             raise MigrationError(f"not a migration (use migration(...)): {definition!r}")
         if definition.name in names and names[definition.name] is not definition:
-            raise MigrationError(f"two migrations are named {definition.name!r}")
+            files = [origins.get(id(d)) for d in (names[definition.name], definition)]
+            where = f" (in {files[0]} and {files[1]})" if None not in files else ""
+            if files[0] == files[1] and files[0] is not None:
+                where = f" (both in {files[0]})"
+            raise MigrationError(f"two migrations are named {definition.name!r}{where}")
         names[definition.name] = definition
     unique: list[MigrationDefinition] = []
     for definition in found:

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import pydantic
+import pydantic.fields
+
 from ..engine.sqlite.ddl import index_name
 from ..errors import SchemaError
 from ..schema.quoting import fold_identifier
@@ -43,6 +46,7 @@ def build_info(model: type[Table]) -> TableInfo:
         mapping, metas[field_name] = map_field(field_name, info.annotation, info, where, config)
         mappings.append(mapping)
 
+    _check_aliases(model)
     pk_fields = [f for f, meta in metas.items() if meta.primary_key]
     columns: list[ColumnSpec] = []
     indexes: list[IndexSpec] = []
@@ -94,6 +98,11 @@ def build_info(model: type[Table]) -> TableInfo:
             )
     together: list[tuple[str, ...]] = []
     for group in model.__hedystia_unique__:
+        repeated = sorted({f for f in group if group.count(f) > 1})
+        if repeated:
+            raise SchemaError(
+                f"{model.__name__}: unique= {group!r} names field {repeated[0]!r} more than once"
+            )
         unknown = [f for f in group if f not in by_field]
         if unknown:
             raise SchemaError(f"{model.__name__}: unique= names unknown field(s) {unknown!r}")
@@ -108,6 +117,41 @@ def build_info(model: type[Table]) -> TableInfo:
     except ValueError as exc:
         raise SchemaError(f"{model.__name__}: {exc}") from exc
     return TableInfo(model=model, spec=spec, fields=tuple(mappings))
+
+
+def _aliases(info: pydantic.fields.FieldInfo) -> list[str]:
+    """The keys other than its name under which a field is read from a row dict: its
+    ``alias`` and the plain keys of its ``validation_alias`` (a string, the strings of
+    ``AliasChoices``, one-step ``AliasPath`` values)."""
+    found: list[str] = []
+    for alias in (info.alias, info.validation_alias):
+        choices: list[object] = (
+            list(alias.choices) if isinstance(alias, pydantic.AliasChoices) else [alias]
+        )
+        for choice in choices:
+            key = choice
+            if isinstance(choice, pydantic.AliasPath):
+                key = choice.path[0] if len(choice.path) == 1 else None
+            if isinstance(key, str) and key not in found:
+                found.append(key)
+    return found
+
+
+def _check_aliases(model: type[Table]) -> None:
+    """Refuse two fields that answer to one key of a row dict: an alias that is another
+    field's name or alias (the key would set both)."""
+    fields = model.model_fields
+    owners: dict[str, str] = {name: name for name in fields}
+    for name, info in fields.items():
+        for alias in _aliases(info):
+            other = owners.setdefault(alias, name)
+            if other == name:
+                continue
+            what = "the name" if alias == other else "an alias"
+            raise SchemaError(
+                f"{model.__name__}.{name}: alias {alias!r} is also {what} of field {other!r}: "
+                f"a row's key {alias!r} would set both fields"
+            )
 
 
 def _check_index(model: type[Table], index: Index) -> None:

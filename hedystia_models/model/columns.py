@@ -9,6 +9,7 @@ The field's annotation gives the column type (:mod:`hedystia_models.model.typema
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pydantic
@@ -20,7 +21,7 @@ from ..schema.quoting import identifier_problem, quote_identifier, reserved_pref
 from ..schema.spec import ColumnSpec, Reference, normalize_type
 from .fields import Column, ColumnRef, column_meta
 from .info import FieldMapping
-from .typemap import annotated, storage_for, type_adapter
+from .typemap import annotated, shown_annotation, storage_for, type_adapter
 
 __all__ = [
     "annotated",
@@ -79,6 +80,41 @@ def check_options(meta: Column, where: str) -> None:
         problem = identifier_problem(value)  # SQL text: NUL-terminated UTF-8, as names
         if problem is not None:
             raise SchemaError(f"{where}: {option} {value!r} {problem}")
+    if meta.sql_type is not None:
+        _check_sql_type(meta.sql_type, where)
+
+
+def _check_sql_type(sql_type: str, where: str) -> None:
+    """Refuse an ``sql_type`` that SQLite does not read as one type name: text that ends the
+    column definition (``INT); DROP TABLE users; --``), adds a column, or carries a
+    constraint (``INTEGER NOT NULL``, ``TEXT DEFAULT 'x'``), which the DDL would then hold
+    without the model knowing. SQLite itself parses it, in a table in memory."""
+    problem = "SQLite reads it as more than a type"
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"CREATE TABLE t (c {sql_type})")
+        columns = conn.execute("PRAGMA table_info(t)").fetchall()
+    except (sqlite3.Error, ValueError):
+        columns = []
+    finally:
+        conn.close()
+    if len(columns) == 1:
+        _, _, declared, not_null, default, key = columns[0]
+        if not (not_null or key or default is not None) and normalize_type(
+            declared
+        ) == normalize_type(sql_type):
+            return
+        if declared and normalize_type(sql_type).startswith(normalize_type(declared)):
+            problem = (
+                f"SQLite reads it as the type {declared!r} and a constraint; declare "
+                "constraints with the field's options"
+            )
+        elif declared:
+            problem = f"SQLite reads it as the type {declared!r}; write that"
+    raise SchemaError(
+        f"{where}: sql_type {sql_type!r} is not an SQL type name (such as BIGINT, VARCHAR(20) "
+        f"or DOUBLE PRECISION): {problem}"
+    )
 
 
 def check_default(info: FieldInfo, where: str, config: pydantic.ConfigDict | None = None) -> None:
@@ -217,13 +253,16 @@ def column_spec(
             raise SchemaError(f"{where}: {exc}") from exc
     elif meta.on_delete or meta.on_update:
         raise SchemaError(f"{where}: on_delete/on_update need references=")
+    not_null = meta.primary_key or not storage.nullable
+    if reference is not None and not_null:
+        _check_actions(reference, default_sql, None if meta.primary_key else info, where)
     try:
         return ColumnSpec(
             name=mapping.column,
             type=sql_type,
             primary_key=meta.primary_key,
             auto_increment=meta.auto_increment,
-            not_null=meta.primary_key or not storage.nullable,
+            not_null=not_null,
             unique=meta.unique and not (meta.primary_key and pk_count == 1),
             default_sql=default_sql,
             check=check,
@@ -234,6 +273,35 @@ def column_spec(
         )
     except ValueError as exc:
         raise SchemaError(f"{where}: {exc}") from exc
+
+
+def _check_actions(
+    reference: Reference, default_sql: str | None, info: FieldInfo | None, where: str
+) -> None:
+    """Refuse a foreign key action that cannot work on a ``NOT NULL`` column: ``SET NULL``,
+    and ``SET DEFAULT`` without a ``DEFAULT`` (SQLite sets ``NULL`` then): SQLite would refuse
+    every delete (or key update) of a referenced row. ``info`` is the field, ``None`` for a
+    primary key column (``NOT NULL`` whatever its annotation)."""
+    for option in ("on_delete", "on_update"):
+        action = getattr(reference, option)
+        if action == "SET NULL":
+            change = "deleting" if option == "on_delete" else "changing the key of"
+            fix = (
+                "choose another action (a primary key column is always NOT NULL)"
+                if info is None
+                else f"annotate the field {shown_annotation(info.annotation)} | None, or choose "
+                "another action"
+            )
+            raise SchemaError(
+                f"{where}: {option}='SET NULL' needs a column that can be NULL, and this one is "
+                f"NOT NULL: {change} the referenced row would fail; {fix}"
+            )
+        if action == "SET DEFAULT" and default_sql is None:
+            raise SchemaError(
+                f"{where}: {option}='SET DEFAULT' sets the column's DEFAULT, and this NOT NULL "
+                "column has none (SQLite would set NULL): give the field a default, or choose "
+                "another action"
+            )
 
 
 _INT64 = range(-(2**63), 2**63)

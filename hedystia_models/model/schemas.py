@@ -66,7 +66,12 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
         for key, value in schemas.items():
             if not _is_table_model(value):
                 raise SchemaError(f"schemas[{key!r}] is not a Table model: {value!r}")
-            pairs.append((str(key), value))
+            if not isinstance(key, str) or not key:
+                raise SchemaError(
+                    "schemas keys name the tables for db[...] and must be non-empty strings "
+                    f"(got {key!r} for model {value.__qualname__})"
+                )
+            pairs.append((key, value))
     elif isinstance(schemas, Iterable) and not isinstance(schemas, (str, bytes)):
         for value in schemas:
             if not _is_table_model(value):
@@ -100,6 +105,7 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
             )
         claimed[fold_identifier(name)] = model
         result[key] = model
+    _check_keys(result, claimed)
     _check_index_names(result.values())
     _check_references(result.values(), claimed)
     return result
@@ -107,6 +113,20 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
 
 def _label(model: type[Table]) -> str:
     return f"{model.__module__}.{model.__qualname__}"
+
+
+def _check_keys(result: dict[str, type[Table]], claimed: dict[str, type[Table]]) -> None:
+    """Refuse a key (of a dict, or a module's attribute name) that is the table name of
+    another model of the set: ``db[key]`` looks keys up first, so it would give the key's
+    model and never the table of that name."""
+    for key, model in result.items():
+        other = claimed.get(fold_identifier(key))
+        if other is not None and other is not model:
+            raise SchemaError(
+                f"schemas[{key!r}] names model {model.__qualname__}, but {key!r} is the table "
+                f"of model {other.__qualname__}: db[{key!r}] would give "
+                f"{model.__qualname__}'s table, not the table named {key!r}"
+            )
 
 
 def _check_index_names(models: Iterable[type[Table]]) -> None:

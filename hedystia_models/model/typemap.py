@@ -74,6 +74,7 @@ __all__ = [
     "adapter_config",
     "annotated",
     "identity",
+    "shown_annotation",
     "storage_for",
     "type_adapter",
 ]
@@ -269,7 +270,7 @@ def _unwritable(schema: Any) -> str | None:
     return None
 
 
-def _shown(annotation: Any) -> str:
+def shown_annotation(annotation: Any) -> str:
     """An annotation as it is written, without module paths: ``list[Callable[[], int]]``."""
     if typing.get_origin(annotation) is None and isinstance(annotation, type):
         return annotation.__name__
@@ -286,8 +287,8 @@ def _json_codec(
     problem = _unwritable(adapter.core_schema)
     if problem is not None:
         raise SchemaError(
-            f"{where}: {_shown(annotation)} cannot be stored as JSON: Pydantic cannot write "
-            f"{problem} as JSON; use a type it can, or give the type a serializer "
+            f"{where}: {shown_annotation(annotation)} cannot be stored as JSON: Pydantic cannot "
+            f"write {problem} as JSON; use a type it can, or give the type a serializer "
             "(PlainSerializer)"
         )
 
@@ -300,9 +301,90 @@ def _json_codec(
             # Pydantic refuses one in a string, and writes one in a key as U+FFFD: the key
             # would come back as another one.
             raise ValueError(LONE_SURROGATE)
-        return adapter.dump_json(value).decode()
+        text = adapter.dump_json(value).decode()
+        if loose:
+            # Where the type says Any, Pydantic writes what it can (a datetime as text, a
+            # tuple as a list, an int key as a string) and reads back plain JSON: refuse a
+            # value that would come back as another one.
+            try:
+                back = adapter.validate_json(text)
+            except pydantic.ValidationError as exc:
+                raise ValueError(
+                    f"{value!r} would not come back from JSON as a value of the field's type "
+                    f"({exc.errors()[0]['msg']}){_LOOSE_HINT}"
+                ) from None
+            difference = _difference(value, back, "")
+            if difference is not None:
+                raise ValueError(difference + _LOOSE_HINT)
+        return text
 
+    loose = _holds_any(adapter.core_schema)
     return encode
+
+
+#: The end of the message for a value that JSON would give back changed.
+_LOOSE_HINT = (
+    "; where the type says Any, only JSON's own values (dict with str keys, list, str, int, "
+    "float, bool, None) come back as they went in: give the field a type that says what it "
+    "holds"
+)
+
+
+def _holds_any(schema: Any) -> bool:
+    """True when a core schema validates some part of its values as ``Any`` (``dict``,
+    ``list``, ``dict[str, Any]``, ``list[object]``) or by ``isinstance`` only (an abstract
+    class): there a value is kept as given, and JSON may give it back as another one."""
+    stack = [schema]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.get("type") in ("any", "is-instance"):
+            return True
+        stack.extend(value for key, value in node.items() if key != "metadata")
+    return False
+
+
+def _difference(given: Any, back: Any, path: str) -> str | None:
+    """How ``back`` (``given`` written as JSON and read back) differs from ``given``, naming
+    the first part that does (``path``, such as ``['tags'][0]``); ``None`` when it does not."""
+    at = f" at {path}" if path else ""
+    if type(given) is not type(back):
+        return f"{given!r}{at} would come back as {back!r} (JSON has no {type(given).__name__})"
+    if isinstance(given, pydantic.BaseModel):
+        for name, value in given.__dict__.items():
+            found = _difference(value, back.__dict__.get(name), f"{path}.{name}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(given, Mapping):
+        if len(given) != len(back):
+            return f"{given!r}{at} would come back as {back!r}"
+        for key, key_back in zip(given, back, strict=True):
+            if type(key) is not type(key_back) or key != key_back:
+                return (
+                    f"the key {key!r}{at} would come back as {key_back!r} (JSON keys are strings)"
+                )
+            found = _difference(given[key], back[key_back], f"{path}[{key!r}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(given, (list, tuple)):
+        if len(given) != len(back):
+            return f"{given!r}{at} would come back as {back!r}"
+        for index, (item, item_back) in enumerate(zip(given, back, strict=True)):
+            found = _difference(item, item_back, f"{path}[{index}]")
+            if found is not None:
+                return found
+        return None
+    if given != back:
+        return f"{given!r}{at} would come back as {back!r}"
+    return None
 
 
 def _not_finite(value: Any) -> bool:

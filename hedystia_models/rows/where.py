@@ -18,8 +18,9 @@ from __future__ import annotations
 import collections.abc
 import contextlib
 import operator
+import sqlite3
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -32,12 +33,15 @@ from ..schema.quoting import quote_identifier as q
 from .codec import CODEC_ERRORS, RowCodec, unbindable
 
 __all__ = [
+    "MAX_NESTING",
     "OPERATORS",
     "OrderBy",
     "Where",
+    "check_write_where",
     "compile_order_by",
     "compile_page",
     "compile_where",
+    "statement_limits",
 ]
 
 #: Operators accepted in ``where`` dicts, e.g. ``{"age": {"gte": 18}}``.
@@ -127,8 +131,17 @@ def _holds_set(annotation: Any, seen: set[int] | None = None) -> bool:
     return any(_holds_set(arg, seen) for arg in inner)
 
 
+#: How deep ``and`` / ``or`` may nest: far more than a hand-written condition needs, and
+#: below what Python's recursion and SQLite's expression depth (1000) allow.
+MAX_NESTING = 100
+
+
 def compile_where(
-    info: TableInfo, where: Where | None, *, codec: RowCodec[Any] | None = None
+    info: TableInfo,
+    where: Where | None,
+    *,
+    codec: RowCodec[Any] | None = None,
+    write: str | None = None,
 ) -> tuple[str, list[Any]]:
     """Compile a ``where`` dict into an SQL condition and its parameters.
 
@@ -136,17 +149,60 @@ def compile_where(
     encoded like stored values (a datetime compares as its stored ISO text, an Enum as its
     value) and always bound as parameters. ``codec`` is the table's codec, whose type
     adapters are reused (a repository passes its own); one is made when it is not given.
+
+    ``None`` matches every row, except for a write (``write`` names it: ``"delete"``,
+    ``"update"``), where it is a :class:`QueryError`: a condition that is missing (a variable
+    that happened to be ``None``) must not change every row; ``where={}`` says so.
     """
     if where is None:
+        if write is not None:
+            check_write_where(info, where, write)
         return "1", []
     return _compile(codec or RowCodec(info), where)
 
 
-def _compile(codec: RowCodec[Any], where: Any) -> tuple[str, list[Any]]:
-    """:func:`compile_where` for a ``where`` that is not ``None`` (and for each nested dict)."""
+def check_write_where(info: TableInfo, where: object, write: str) -> None:
+    """Refuse ``where=None`` for the write ``write`` (see :func:`compile_where`)."""
+    if where is None:
+        every = "update an arbitrary row" if write == "upsert" else f"{write} every row"
+        raise QueryError(
+            f"table {info.name!r}: {write}(where=None) would {every}; pass where={{}} to mean "
+            "every row, or a condition"
+        )
+
+
+@contextlib.contextmanager
+def statement_limits(info: TableInfo, action: str, params: Sequence[Any]) -> Iterator[None]:
+    """Turn SQLite's refusal of a statement too large for it (more bound values than it
+    takes, an expression deeper than it parses) into a :class:`QueryError` naming the table
+    and the call (``action``). SQLite refuses it when preparing it, before anything runs."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if text == "too many SQL variables":
+            raise QueryError(
+                f"table {info.name!r}: the {action} binds {len(params)} values, more than "
+                "SQLite takes in one statement; split the 'in' list into several calls"
+            ) from exc
+        if text.startswith("Expression tree is too large"):
+            raise QueryError(
+                f"table {info.name!r}: the {action}'s where is too large for SQLite ({text}); "
+                "use 'in' for many values of one field"
+            ) from exc
+        raise
+
+
+def _compile(codec: RowCodec[Any], where: Any, depth: int = 0) -> tuple[str, list[Any]]:
+    """:func:`compile_where` for a ``where`` that is not ``None`` (and for each nested dict,
+    ``depth`` levels of ``and`` / ``or`` down)."""
     info = codec.info
     if not isinstance(where, Mapping):
         raise QueryError(f"table {info.name!r}: where must be a dict (got {type(where).__name__})")
+    if depth > MAX_NESTING:
+        raise QueryError(
+            f"table {info.name!r}: where nests 'and' / 'or' more than {MAX_NESTING} levels deep"
+        )
     parts: list[str] = []
     params: list[Any] = []
     for key, value in where.items():
@@ -157,7 +213,7 @@ def _compile(codec: RowCodec[Any], where: Any) -> tuple[str, list[Any]]:
                 or not all(isinstance(sub, Mapping) for sub in value)
             ):
                 raise QueryError(f"table {info.name!r}: {key!r} takes a list of where dicts")
-            subs = [_compile(codec, sub) for sub in value]
+            subs = [_compile(codec, sub, depth + 1) for sub in value]
             if not subs:
                 parts.append("1" if key == "and" else "0")
                 continue
@@ -168,6 +224,18 @@ def _compile(codec: RowCodec[Any], where: Any) -> tuple[str, list[Any]]:
             continue
         mapping = codec.field_for(key)
         column = q(mapping.column)
+        if isinstance(value, Mapping) and not value:
+            # No operator, so no condition: it would match every row, and for a JSON field it
+            # is more likely the empty dict to find.
+            fix = (
+                f"to find an empty dict write {{{mapping.field!r}: {{'eq': {{}}}}}}"
+                if mapping.storage.kind == "json"
+                else f"give one ({', '.join(OPERATORS)}) or leave {mapping.field!r} out"
+            )
+            raise QueryError(
+                f"table {info.name!r}: the empty dict given for {mapping.field!r} names no "
+                f"operator, so it would match every row; {fix}"
+            )
         if isinstance(value, Mapping) and mapping.storage.kind == "json":
             unknown = next((op for op in value if op not in OPERATORS), None)
             if unknown is not None:

@@ -83,7 +83,7 @@ def not_sqlite(tmp: Path) -> None:
 
 @bad_input(
     AREA,
-    "A file with SQLite's header and garbage after it, at its first use",
+    "A file with SQLite's header and garbage after it",
     DatabaseFileError,
     "database '{tmp}/app.db' is not a SQLite database",
     setup=sqlite_header_then_garbage,

@@ -164,3 +164,89 @@ def json_of_arbitrary_type(tmp: Path) -> None:
         model_config = ConfigDict(arbitrary_types_allowed=True)
         id: int | None = Field(default=None, primary_key=True)
         gadgets: set[Gadget] = Field(default_factory=set)
+
+
+@bad_input(
+    "Models",
+    "An alias that is another field's name (`nickname: str = Field(alias='name')` beside `name`)",
+    SchemaError,
+    "Contact.nickname: alias 'name' is also the name of field 'name': a row's key 'name' would "
+    "set both fields",
+)
+def alias_of_another_field(tmp: Path) -> None:
+    class Contact(Table, table="contacts"):
+        id: int | None = Field(default=None, primary_key=True)
+        nickname: str = Field(alias="name")
+        name: str
+
+
+@bad_input(
+    "Models",
+    "`on_delete='set null'` on a field that cannot be `NULL`",
+    SchemaError,
+    "Pet.owner_id: on_delete='SET NULL' needs a column that can be NULL, and this one is NOT "
+    "NULL: deleting the referenced row would fail; annotate the field int | None, or choose "
+    "another action",
+)
+def set_null_on_not_null(tmp: Path) -> None:
+    class Owner(Table, table="owners"):
+        id: int | None = Field(default=None, primary_key=True)
+
+    class Pet(Table, table="pets"):
+        id: int | None = Field(default=None, primary_key=True)
+        owner_id: int = Field(references=Owner, on_delete="set null")
+
+
+@bad_input(
+    "Models",
+    "`on_update='set default'` on a `NOT NULL` field without a default",
+    SchemaError,
+    "Pet.owner_id: on_update='SET DEFAULT' sets the column's DEFAULT, and this NOT NULL column "
+    "has none (SQLite would set NULL): give the field a default, or choose another action",
+)
+def set_default_without_default(tmp: Path) -> None:
+    class Owner(Table, table="owners"):
+        id: int | None = Field(default=None, primary_key=True)
+
+    class Pet(Table, table="pets"):
+        id: int | None = Field(default=None, primary_key=True)
+        owner_id: int = Field(references=Owner, on_update="set default")
+
+
+@bad_input(
+    "Models",
+    "A field named twice in one `unique=` group (`unique=[('a', 'a')]`)",
+    SchemaError,
+    "Pair: unique= ('a', 'a') names field 'a' more than once",
+)
+def unique_group_repeats_a_field(tmp: Path) -> None:
+    class Pair(Table, table="pairs", unique=[("a", "a")]):
+        id: int | None = Field(default=None, primary_key=True)
+        a: int
+
+
+@bad_input(
+    "Models",
+    "An `sql_type=` that is not a type name (`'INT); DROP TABLE users; --'`)",
+    SchemaError,
+    "Item.qty: sql_type 'INT); DROP TABLE users; --' is not an SQL type name (such as BIGINT, "
+    "VARCHAR(20) or DOUBLE PRECISION): SQLite reads it as more than a type",
+)
+def sql_type_not_a_type(tmp: Path) -> None:
+    class Item(Table, table="items"):
+        id: int | None = Field(default=None, primary_key=True)
+        qty: int = Field(0, sql_type="INT); DROP TABLE users; --")
+
+
+@bad_input(
+    "Models",
+    "An `sql_type=` holding a constraint (`'INTEGER NOT NULL'`)",
+    SchemaError,
+    "Item.qty: sql_type 'INTEGER NOT NULL' is not an SQL type name (such as BIGINT, VARCHAR(20) "
+    "or DOUBLE PRECISION): SQLite reads it as the type 'INTEGER' and a constraint; declare "
+    "constraints with the field's options",
+)
+def sql_type_with_constraint(tmp: Path) -> None:
+    class Item(Table, table="items"):
+        id: int | None = Field(default=None, primary_key=True)
+        qty: int = Field(0, sql_type="INTEGER NOT NULL")

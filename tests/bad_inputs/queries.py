@@ -161,3 +161,55 @@ def wrapping_time(tmp: Path) -> None:
 )
 def aware_datetime_out_of_range(tmp: Path) -> None:
     insert(tmp, {"at": datetime(1, 1, 1, 1, 0, tzinfo=PLUS_5)})
+
+
+@bad_input(
+    "Queries",
+    "An empty dict for a JSON field, meant as the value to find (it names no operator)",
+    QueryError,
+    "table 'notes': the empty dict given for 'meta' names no operator, so it would match every "
+    "row; to find an empty dict write {'meta': {'eq': {}}}",
+    setup=notes,
+)
+def empty_dict_on_json(tmp: Path) -> None:
+    find(tmp, where={"meta": {}})
+
+
+@bad_input(
+    "Queries",
+    "An empty dict of operators for a field that is not JSON",
+    QueryError,
+    "table 'notes': the empty dict given for 'score' names no operator, so it would match every "
+    "row; give one (eq, ne, gt, gte, lt, lte, like, in, not_in, is_null) or leave 'score' out",
+    setup=notes,
+)
+def empty_operators(tmp: Path) -> None:
+    with database(schemas=[Note], connection=tmp / "app.db") as db:
+        db.table(Note).delete(where={"score": {}})
+
+
+@bad_input(
+    "Queries",
+    "An `in` list longer than SQLite binds in one statement (300,000 values)",
+    QueryError,
+    "table 'notes': the delete binds 300000 values, more than SQLite takes in one statement; "
+    "split the 'in' list into several calls",
+    setup=notes,
+)
+def in_list_too_long(tmp: Path) -> None:
+    with database(schemas=[Note], connection=tmp / "app.db") as db:
+        db.table(Note).delete(where={"id": {"in": list(range(300_000))}})
+
+
+@bad_input(
+    "Queries",
+    "`and` / `or` nested 1,000 levels deep",
+    QueryError,
+    "table 'notes': where nests 'and' / 'or' more than 100 levels deep",
+    setup=notes,
+)
+def where_nested_too_deep(tmp: Path) -> None:
+    where: dict[str, Any] = {"score": 1.0}
+    for _ in range(1_000):
+        where = {"and": [where]}
+    find(tmp, where=where)

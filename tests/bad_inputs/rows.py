@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from hedystia_models import Field, QueryError, RowError, Table, database
 
@@ -219,3 +221,106 @@ def check_violation(tmp: Path) -> None:
 def not_null_violation(tmp: Path) -> None:
     with database(schemas=PETS, connection=tmp / "app.db") as db:
         db.table(Code).insert({})
+
+
+@bad_input(
+    "Rows",
+    "`delete(where=None)` (a condition that is missing, not `where={}`)",
+    QueryError,
+    "table 'pets': delete(where=None) would delete every row; pass where={} to mean every "
+    "row, or a condition",
+    setup=pets,
+)
+def delete_where_none(tmp: Path) -> None:
+    with database(schemas=PETS, connection=tmp / "app.db") as db:
+        db.table(Pet).delete(where=None)  # type: ignore[arg-type]
+
+
+@bad_input(
+    "Rows",
+    "`update(where=None, ...)`",
+    QueryError,
+    "table 'pets': update(where=None) would update every row; pass where={} to mean every "
+    "row, or a condition",
+    setup=pets,
+)
+def update_where_none(tmp: Path) -> None:
+    with database(schemas=PETS, connection=tmp / "app.db") as db:
+        db.table(Pet).update(where=None, data={"legs": 3})  # type: ignore[arg-type]
+
+
+@bad_input(
+    "Rows",
+    "An `upsert` whose `update` names an unknown field, when no row matches (so it would insert)",
+    QueryError,
+    "table 'owners' has no field or column 'nmae' (fields: id, email, note, tags)",
+    setup=pets,
+)
+def upsert_bad_update_without_match(tmp: Path) -> None:
+    with database(schemas=PETS, connection=tmp / "app.db") as db:
+        db.table(Owner).upsert(
+            where={"email": "cy@x"}, create={"email": "cy@x"}, update={"nmae": "Cy"}
+        )
+
+
+class Setting(Table, table="settings"):
+    id: int | None = Field(default=None, primary_key=True)
+    value: dict[str, Any] = {}
+    items: list = []  # type: ignore[type-arg]
+
+
+def settings(tmp: Path) -> None:
+    database(schemas=[Setting], connection=tmp / "app.db", sync_schemas=True).close()
+
+
+def a_setting(tmp: Path) -> None:
+    with database(schemas=[Setting], connection=tmp / "app.db", sync_schemas=True) as db:
+        db.table(Setting).insert({"items": []})
+
+
+@bad_input(
+    "Rows",
+    "A datetime inside a `dict[str, Any]` field (JSON would give back a string)",
+    RowError,
+    "table 'settings': 1 invalid value(s), nothing was written:\n"
+    "  row, field 'value': cannot be stored: datetime.datetime(2026, 1, 1, 0, 0) at ['since'] "
+    "would come back as '2026-01-01T00:00:00' (JSON has no datetime); where the type says Any, "
+    "only JSON's own values (dict with str keys, list, str, int, float, bool, None) come back "
+    "as they went in: give the field a type that says what it holds",
+    setup=settings,
+)
+def datetime_in_any_json(tmp: Path) -> None:
+    with database(schemas=[Setting], connection=tmp / "app.db") as db:
+        db.table(Setting).insert({"value": {"since": datetime(2026, 1, 1)}})
+
+
+@bad_input(
+    "Rows",
+    "A tuple in a bare `list` field (JSON would give back a list)",
+    RowError,
+    "table 'settings': 1 invalid value(s), nothing was written:\n"
+    "  row 1, field 'items': cannot be stored: (1, 2) at [0] would come back as [1, 2] (JSON "
+    "has no tuple); where the type says Any, only JSON's own values (dict with str keys, list, "
+    "str, int, float, bool, None) come back as they went in: give the field a type that says "
+    "what it holds",
+    setup=settings,
+)
+def tuple_in_bare_list(tmp: Path) -> None:
+    with database(schemas=[Setting], connection=tmp / "app.db") as db:
+        db.table(Setting).insert_many([{"items": [1]}, {"items": [(1, 2)]}])
+
+
+@bad_input(
+    "Rows",
+    "An integer dict key in a bare `list` field, set by `update`",
+    RowError,
+    "table 'settings': 1 invalid value(s), nothing was written:\n"
+    "  row, field 'items': cannot be stored: the key 1 at [0] would come back as '1' (JSON "
+    "keys are strings); where the type says Any, only JSON's own values (dict with str keys, "
+    "list, str, int, float, bool, None) come back as they went in: give the field a type that "
+    "says what it holds",
+    setup=a_setting,
+)
+def int_key_in_any_json(tmp: Path) -> None:
+    with database(schemas=[Setting], connection=tmp / "app.db") as db:
+        db.table(Setting).update(where={}, data={"items": [{1: "one"}]})

@@ -240,3 +240,33 @@ def migration_drops_a_referenced_table(tmp: Path) -> None:
 )
 def migration_writes_an_orphan_row(tmp: Path) -> None:
     run_step(tmp, "INSERT INTO books (author_id) VALUES (42)")
+
+
+class Reader(Table, table="readers"):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class Loan(Table, table="loans"):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+@bad_input(
+    "Schema and sync",
+    "A `schemas=` dict key that is another model's table name (`{'loans': Reader, ...}`)",
+    SchemaError,
+    "schemas['loans'] names model Reader, but 'loans' is the table of model Loan: db['loans'] "
+    "would give Reader's table, not the table named 'loans'",
+)
+def schemas_key_names_another_table(tmp: Path) -> None:
+    database(schemas={"loans": Reader, "lending": Loan}, connection=tmp / "app.db")
+
+
+@bad_input(
+    "Schema and sync",
+    "A `schemas=` dict key that is not a string (`{1: Reader}`)",
+    SchemaError,
+    "schemas keys name the tables for db[...] and must be non-empty strings (got 1 for model "
+    "Reader)",
+)
+def schemas_key_not_a_string(tmp: Path) -> None:
+    database(schemas={1: Reader}, connection=tmp / "app.db")
