@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .aio import AsyncDatabase, AsyncRepository
 from .database import Database, database
 from .errors import (
     ConfigurationError,
@@ -29,6 +30,8 @@ from .rows.repository import Repository
 from .schema.spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 
 __all__ = [
+    "AsyncDatabase",
+    "AsyncRepository",
     "CheckSpec",
     "Column",
     "ColumnRef",

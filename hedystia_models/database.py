@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .engine.sqlite.collations import register_collations
-from .engine.sqlite.connection import is_open, lock_budget, named_failure
+import sqlite_utils
+
+from .engine.sqlite.connection import SQLiteLockedError, is_open, lock_budget, named_failure
 from .engine.sqlite.executor import SQLiteExecutor
 from .engine.sqlite.opening import ConnectionLike, open_database
+from .engine.sqlite.pool import ConnectionPool, holding
 from .engine.sqlite.transaction import write_transaction
 from .errors import ConfigurationError, DatabaseFileError, MigrationError
 from .migrate import history
@@ -24,6 +27,9 @@ from .model.table import Table, table_info
 from .rows.repository import Repository
 from .schema.quoting import fold_identifier
 from .schema.spec import TableSpec
+
+if TYPE_CHECKING:
+    from .aio import AsyncDatabase
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "Database", "database"]
 
@@ -51,6 +57,8 @@ class Database:
         migrations: Any = None,
         ignore_tables: Collection[str] | None = None,
         strict_defaults: bool = False,
+        journal_mode: str | None = "wal",
+        synchronous: str | None = None,
     ) -> None:
         self.models: dict[str, type[Table]] = normalize_schemas(schemas)
         if not isinstance(strict_defaults, bool):
@@ -70,52 +78,135 @@ class Database:
                     f"pattern {pattern!r} ignores; remove the pattern or the model"
                 )
         self.migrations: list[MigrationDefinition] = load_migrations(migrations)
-        opened = open_database(connection, busy_timeout)
-        self.sqlite, self._owned, self._closed = opened.db, opened.owned, False
+        opened = open_database(connection, busy_timeout, journal_mode, synchronous)
+        self._pool = ConnectionPool(
+            opened.db, opened.opener, owned=opened.owned, settings=opened.settings
+        )
+        self._owned = opened.owned
+        self._local = threading.local()  # this thread's transaction depth
         #: The database file (``":memory:"`` for one in memory), as errors name it.
         self.path: str = opened.path
         #: Opened with ``connection={"filename": ..., "read_only": True}``: every write fails.
         self.read_only: bool = opened.read_only
         #: Seconds a call may wait in all for another connection's lock.
         self.busy_timeout: float = busy_timeout
-        register_collations(self.conn)  # the where compiler compares Decimal and JSON with them
-        #: Runs every schema change (sync, migrations) as SQL on this database.
-        self.executor = SQLiteExecutor(self.sqlite)
-        self._depth = 0
+        #: The journal mode the file is put in before this process first writes to it
+        #: (``"wal"`` by default); ``None`` when the package leaves it alone (a database in
+        #: memory, a connection passed in, ``journal_mode=None``).
+        self.journal_mode: str | None = opened.settings.journal_mode
         self._repositories: dict[type[Table], Repository[Any]] = {}
+        self._aio: AsyncDatabase | None = None
 
     # -- the connection -----------------------------------------------------------------------
 
     @property
+    def aio(self) -> AsyncDatabase:
+        """The ``await`` API of this database (:class:`~hedystia_models.aio.AsyncDatabase`):
+        ``await db.aio.table(User).insert(...)``, ``async with db.aio.transaction():``. Its
+        calls run on worker threads, so an event loop never waits for SQLite."""
+        if self._aio is None:
+            from .aio import AsyncDatabase
+
+            with self._pool.lock:
+                if self._aio is None:
+                    self._aio = AsyncDatabase(self)
+        return self._aio
+
+    @property
+    def shared_connection(self) -> bool:
+        """True when every thread shares one connection (a database in memory, a connection
+        passed in), taking turns; False when each thread has its own (a file opened from its
+        path). See :mod:`hedystia_models.engine.sqlite.pool`."""
+        return self._pool.shared
+
+    @property
+    def sqlite(self) -> sqlite_utils.Database:
+        """The calling thread's ``sqlite_utils.Database`` (its connection is :attr:`conn`)."""
+        if self._pool.closed:
+            raise DatabaseFileError(f"database {self.path!r} is closed", self.path)
+        return self._pool.session().sqlite
+
+    @property
     def conn(self) -> sqlite3.Connection:
-        """The ``sqlite3.Connection``; a :class:`~hedystia_models.errors.DatabaseFileError`
-        naming the file once the database is closed."""
+        """The calling thread's ``sqlite3.Connection``; a
+        :class:`~hedystia_models.errors.DatabaseFileError` naming the file once the database
+        is closed."""
         conn = self.sqlite.conn
-        if self._closed or not is_open(conn):
+        if not is_open(conn):
             raise DatabaseFileError(f"database {self.path!r} is closed", self.path)
         return conn
 
+    @property
+    def executor(self) -> SQLiteExecutor:
+        """Runs every schema change (sync, migrations) as SQL on the calling thread's
+        connection."""
+        if self._pool.closed:
+            raise DatabaseFileError(f"database {self.path!r} is closed", self.path)
+        return self._pool.session().executor
+
+    @property
+    def _depth(self) -> int:
+        depth: int = getattr(self._local, "depth", 0)
+        return depth
+
+    @_depth.setter
+    def _depth(self, value: int) -> None:
+        self._local.depth = value
+
     @contextmanager
-    def _guard(self) -> Iterator[sqlite3.Connection]:
-        """Run one call: on an open connection, with one ``busy_timeout`` to wait for locks in
-        all, and with SQLite's failures of the file or the connection (locked, read-only, not a
-        database, closed) raised as the named errors of
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """The calling thread's connection, held for one call: a shared connection is held
+        by this thread for the block; errors are named as :meth:`_guard` names them. The
+        repositories run their reads in it."""
+        with self._guard() as conn:
+            yield conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Queue behind this process's other writers (the outermost write of a thread); see
+        :attr:`~hedystia_models.engine.sqlite.pool.ConnectionPool.write_lock`."""
+        if self._pool.shared:
+            yield
+            return
+        with holding(self._pool.write_lock, self.busy_timeout) as taken:
+            if not taken:
+                raise SQLiteLockedError(
+                    f"database {self.path!r} is locked: another thread of this process held "
+                    f"the write lock for more than {self.busy_timeout:g} s",
+                    self.path,
+                    self.busy_timeout,
+                )
+            if not self.read_only:
+                self._pool.before_write()
+            yield
+
+    @contextmanager
+    def _guard(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """Run one call: on an open connection (held by this thread, when it is shared), with
+        one ``busy_timeout`` to wait for locks in all, behind this process's other writers for
+        a ``write``, and with SQLite's failures of the file or the connection (locked,
+        read-only, not a database, closed) raised as the named errors of
         :func:`~hedystia_models.engine.sqlite.connection.named_failure`."""
-        conn = self.conn
-        try:
-            with lock_budget(conn, self.busy_timeout):
-                yield conn
-        except Exception as exc:
-            named = named_failure(
-                exc,
-                self.path,
-                self.busy_timeout,
-                read_only=self.read_only,
-                suffix=self._migration_outcome(exc),
-            )
-            if named is None:
-                raise
-            raise named from exc
+        with self._pool.guarded():
+            conn = self.conn
+            try:
+                with lock_budget(conn, self.busy_timeout):
+                    if write:
+                        with self._writing():
+                            yield conn
+                    else:
+                        yield conn
+            except Exception as exc:
+                named = named_failure(
+                    exc,
+                    self.path,
+                    self.busy_timeout,
+                    read_only=self.read_only,
+                    suffix=self._migration_outcome(exc),
+                )
+                if named is None:
+                    raise
+                raise named from exc
 
     def _migration_outcome(self, exc: Exception) -> str:
         """What became of the migration ``exc`` stopped, as a message suffix ('' if none)."""
@@ -205,7 +296,7 @@ class Database:
     def sync(self) -> Plan:
         """Apply the safe operations of :meth:`plan` in one transaction (see
         :func:`hedystia_models.migrate.sync.sync`); returns the plan it applied."""
-        with self._guard():
+        with self._guard(write=True):
             return sync(
                 self.sqlite,
                 self.specs,
@@ -227,7 +318,7 @@ class Database:
         ``CREATE TABLE``) replaces it while it is empty. Returns the final sync's plan. See
         ``docs/team-workflow.md``.
         """
-        with self._guard():
+        with self._guard(write=True):
             if self.migrations and self.migrator.status().pending:
                 created = create_missing_tables(
                     self.sqlite, self.specs, self.executor, ignore_tables=self.ignore_tables
@@ -244,13 +335,13 @@ class Database:
 
     def migrate_up(self) -> list[str]:
         """Apply pending migrations in order; return their names."""
-        with self._guard():
+        with self._guard(write=True):
             return self.migrator.up()
 
     def migrate_down(self, steps: int = 1) -> list[str]:
         """Roll back the ``steps`` newest applied migrations, newest first; return their names
         (``[]`` when none is applied)."""
-        with self._guard():
+        with self._guard(write=True):
             return self.migrator.down(steps)
 
     def stamp(self, *names: str) -> list[str]:
@@ -258,7 +349,7 @@ class Database:
         ``--fake``): the named ones, or every pending one when no name is given. The timeline
         records each as stamped. For a database that reached the schema another way (made
         before migrations existed, say). Returns the names stamped."""
-        with self._guard():
+        with self._guard(write=True):
             return self.migrator.stamp(list(names) if names else None)
 
     def migration_status(self) -> MigrationStatus:
@@ -332,7 +423,7 @@ class Database:
         Nested blocks are savepoints. The write lock is taken at the start (``BEGIN
         IMMEDIATE``), so a busy database is waited for rather than failing midway.
         """
-        with self._guard() as conn:
+        with self._guard(write=True) as conn:
             self._depth += 1
             try:
                 with write_transaction(conn):
@@ -348,11 +439,12 @@ class Database:
     # -- lifetime -----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection if this object opened it (closing twice is fine); any call
-        after that is a :class:`~hedystia_models.errors.DatabaseFileError`."""
-        if self._owned and not self._closed:
-            self._closed = True
-            self.sqlite.close()
+        """Close the connections this object opened, every thread's (closing twice is fine);
+        any call after that is a :class:`~hedystia_models.errors.DatabaseFileError`. A
+        connection passed in is the caller's to close."""
+        if self._aio is not None:
+            self._aio.shutdown()
+        self._pool.close()
 
     def __enter__(self) -> Database:
         return self
@@ -377,6 +469,8 @@ def database(
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ignore_tables: Collection[str] | None = None,
     strict_defaults: bool = False,
+    journal_mode: str | None = "wal",
+    synchronous: str | None = None,
 ) -> Database:
     """Connect to SQLite with a set of table models.
 
@@ -405,6 +499,15 @@ def database(
     :param strict_defaults: count a default present on one side only (the model's, kept in
         Python, or the database's) as drift; by default it is a note of the plan
         (``plan.notes``), since writes through this package always give the column a value.
+    :param journal_mode: the journal mode a file opened from its path is switched to:
+        ``"wal"`` (the default: readers never block the writer, as Litestream requires),
+        ``"delete"``, ``"truncate"`` or ``"persist"``; ``None`` leaves the file's mode as it
+        is. When another process holds the file at that moment, it keeps its mode. A database
+        in memory and a connection passed in are left alone.
+    :param synchronous: SQLite's ``synchronous`` level (``"off"``, ``"normal"``, ``"full"``,
+        ``"extra"``). By default ``"normal"`` in WAL mode and ``"full"`` otherwise: no
+        committed transaction is lost when the application crashes. See ``docs/web.md``
+        for what each level keeps on power loss.
     """
     if database not in SUPPORTED_DATABASES:
         raise ConfigurationError(
@@ -417,6 +520,8 @@ def database(
         migrations=migrations,
         ignore_tables=ignore_tables,
         strict_defaults=strict_defaults,
+        journal_mode=journal_mode,
+        synchronous=synchronous,
     )
     try:
         if run_migrations and sync_schemas:

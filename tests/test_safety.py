@@ -22,7 +22,9 @@ def snapshot(directory: Path) -> dict[str, list[str]]:
     """Every database file under ``directory``: its schema and rows, as SQL text."""
     dumps: dict[str, list[str]] = {}
     for path in sorted(directory.rglob("*")):
-        if not path.is_file() or path.suffix in (".py", ".toml", ".wal", ".shm", ".journal"):
+        if not path.is_file() or path.suffix in (".py", ".toml"):
+            continue
+        if path.name.endswith(("-wal", "-shm", "-journal")):  # read with their database
             continue
         if path.read_bytes()[:16] != b"SQLite format 3\x00":
             dumps[str(path)] = [path.read_bytes().hex()]

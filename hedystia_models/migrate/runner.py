@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,10 +82,29 @@ class MigrationStatus:
         }
 
 
-def _call(step: Step, ctx: MigrationContext) -> None:
+def _call(step: Step, ctx: MigrationContext, direction: str) -> None:
     result = step(ctx)
     if inspect.isawaitable(result):
         _await(result)
+        return
+    # A step whose body never ran: what it returns is ignored otherwise (a lambda may well
+    # return what ctx.sql returned), but not a function it was meant to call, nor a
+    # generator, whose body runs only when it is iterated.
+    if inspect.isgenerator(result) or inspect.isasyncgen(result):
+        raise MigrationError(
+            f"migration {ctx.name!r}: {direction} returned a generator, whose body runs only "
+            "when it is iterated, so none of its work was done; the migration was rolled "
+            "back: remove the yield",
+            ctx.name,
+        )
+    if inspect.isfunction(result) or inspect.ismethod(result):
+        function = result.__name__
+        raise MigrationError(
+            f"migration {ctx.name!r}: {direction} returned the function {function} instead of "
+            "running it, so none of its work was done; the migration was rolled back: call it "
+            f"({direction}={function}, or lambda ctx: {function}(ctx))",
+            ctx.name,
+        )
 
 
 def _await(awaitable: Any) -> None:
@@ -92,23 +112,28 @@ def _await(awaitable: Any) -> None:
         await awaitable
 
     try:
-        outer = asyncio.get_running_loop()
+        asyncio.get_running_loop()
     except RuntimeError:
         asyncio.run(runner())
         return
-    # Called from inside a running event loop (an async app or test): run the coroutine to
-    # completion on a private loop, blocking the outer one, since the migration must finish
-    # before we go on. It stays on this thread, because the sqlite3 connection refuses to be
-    # used from another one; asyncio refuses to start a loop while this thread has a running
-    # one, so the outer loop is unmarked for the duration and marked again afterwards.
-    loop = asyncio.new_event_loop()
-    asyncio.events._set_running_loop(None)
-    try:
-        loop.run_until_complete(runner())
-        loop.run_until_complete(loop.shutdown_asyncgens())
-    finally:
-        loop.close()
-        asyncio.events._set_running_loop(outer)
+    # Called from inside a running event loop (an async app's start-up, an async test): the
+    # migration must finish before we go on, and asyncio starts no second loop in a thread
+    # that runs one. So the step runs to completion on a loop of its own in a helper thread,
+    # while this thread (and its loop) waits; its statements run on this thread's connection,
+    # which is not used meanwhile. ``await db.aio.migrate_up()`` waits without blocking.
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(runner())
+        except BaseException as exc:  # handed to the waiting thread
+            failure.append(exc)
+
+    helper = threading.Thread(target=run, name="hedystia-migration-step")
+    helper.start()
+    helper.join()
+    if failure:
+        raise failure[0]
 
 
 _DDL = ("CREATE", "ALTER", "DROP")
@@ -277,7 +302,7 @@ class Migrator:
                         return False  # someone else applied / rolled it back meanwhile
                     with _capture_ddl(conn) as statements:
                         ctx.schema.journal = statements  # notes of steps already done
-                        _call(step, ctx)
+                        _call(step, ctx, direction)
                     self._track(definition, direction, statements)
             else:
                 if conn.in_transaction:
@@ -296,7 +321,7 @@ class Migrator:
                 try:
                     with _capture_ddl(conn) as statements:
                         ctx.schema.journal = statements  # notes of steps already done
-                        _call(step, ctx)
+                        _call(step, ctx, direction)
                 except BaseException:
                     # Statements of the step that sqlite3 opened a transaction for are undone
                     # and, above all, the write lock is released.

@@ -27,9 +27,11 @@ from .where import (
     OPERATORS,
     OrderBy,
     Where,
+    check_write_where,
     compile_order_by,
     compile_page,
     compile_where,
+    statement_limits,
 )
 
 if TYPE_CHECKING:
@@ -264,6 +266,7 @@ class Repository(Generic[M]):
     def update(self, *, where: Where, data: Mapping[str, Any]) -> list[M]:
         """Set ``data`` (validated against the field types) on every row matching ``where``;
         return the updated rows. ``where={}`` updates every row."""
+        check_write_where(self.info, where, "update")
         values = self.codec.encode_data(data)
         if not values:
             return self.find(where=where)
@@ -279,6 +282,7 @@ class Repository(Generic[M]):
         sql = f"UPDATE {self._table} SET {assignments} WHERE {condition} RETURNING {returning}"
         by_column = {m.column: m for m in self.info.fields}
         with (
+            statement_limits(self.info, "update", [*values.values(), *params]),
             self._write_errors(
                 "update",
                 "written",
@@ -303,10 +307,11 @@ class Repository(Generic[M]):
 
     def delete(self, *, where: Where) -> int:
         """Delete the rows matching ``where``; return how many. ``where={}`` deletes all."""
-        condition, params = compile_where(self.info, where, codec=self.codec)
+        condition, params = compile_where(self.info, where, codec=self.codec, write="delete")
         # A constraint here is a row still referenced by a foreign key.
         matched = (condition, params)
         with (
+            statement_limits(self.info, "delete", params),
             self._write_errors("delete", "deleted", lambda: (), matched=matched),
             self.db.transaction(),
         ):
@@ -317,7 +322,11 @@ class Repository(Generic[M]):
         self, *, where: Where, create: M | Mapping[str, Any], update: Mapping[str, Any]
     ) -> M:
         """Update the first row matching ``where`` with ``update``, or insert ``create`` when
-        none matches; return the resulting row. Runs in one transaction."""
+        none matches; return the resulting row. Runs in one transaction. Both ``create`` and
+        ``update`` are validated first, whichever of them the row found makes use of."""
+        check_write_where(self.info, where, "upsert")
+        self.codec.validate([create], batch=False)
+        self.codec.encode_data(update)
         # Around the transaction: a deferred foreign key is checked when it commits.
         with self._write_errors("upsert", "written", lambda: ()), self.db.transaction():
             existing = self.find_first(where=where)
@@ -347,7 +356,9 @@ class Repository(Generic[M]):
         page, page_params = compile_page(self.info, limit, offset)
         sql = f"SELECT {self._select} FROM {self._table} WHERE {condition}"
         sql += compile_order_by(self.info, order_by) + page
-        return self.codec.load(self.db.conn.execute(sql, [*params, *page_params]).fetchall())
+        with self.db.connection() as conn, statement_limits(self.info, "find", params):
+            rows = conn.execute(sql, [*params, *page_params]).fetchall()
+        return self.codec.load(rows)
 
     def find_first(self, where: Where | None = None, order_by: OrderBy | None = None) -> M | None:
         """The first row matching ``where`` (in ``order_by`` order), or ``None``."""
@@ -371,17 +382,19 @@ class Repository(Generic[M]):
     def count(self, where: Where | None = None) -> int:
         """How many rows match ``where``."""
         condition, params = compile_where(self.info, where, codec=self.codec)
-        (n,) = self.db.conn.execute(
-            f"SELECT count(*) FROM {self._table} WHERE {condition}", params
-        ).fetchone()
+        with self.db.connection() as conn, statement_limits(self.info, "count", params):
+            (n,) = conn.execute(
+                f"SELECT count(*) FROM {self._table} WHERE {condition}", params
+            ).fetchone()
         return int(n)
 
     def exists(self, where: Where | None = None) -> bool:
         """True when at least one row matches ``where``."""
         condition, params = compile_where(self.info, where, codec=self.codec)
-        (found,) = self.db.conn.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {self._table} WHERE {condition})", params
-        ).fetchone()
+        with self.db.connection() as conn, statement_limits(self.info, "exists", params):
+            (found,) = conn.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {self._table} WHERE {condition})", params
+            ).fetchone()
         return bool(found)
 
     def __repr__(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,8 @@ from typing import Any
 import sqlite_utils
 
 from ...errors import ConfigurationError, DatabaseFileError
-from .connection import check_file, is_open, main_file
+from .connection import check_file, is_open, main_file, named_failure
+from .pool import Settings, configure, file_opener
 
 __all__ = ["ConnectionLike", "Opened", "open_database"]
 
@@ -31,11 +32,24 @@ class Opened:
     owned: bool  #: we opened it, so we close it
     path: str  #: the file, as given (or as SQLite resolved it, for a connection passed in)
     read_only: bool  #: opened with ``read_only=True``
+    #: Opens one more connection like ``db`` (one per thread); ``None`` for a database in
+    #: memory and a connection passed in, which every thread shares.
+    opener: Callable[[], sqlite3.Connection] | None
+    #: How its connections are set up (the journal mode, ``None`` for a database in memory or
+    #: a connection passed in, is set before the first write).
+    settings: Settings
 
 
-def open_database(connection: ConnectionLike, busy_timeout: float) -> Opened:
+def open_database(
+    connection: ConnectionLike,
+    busy_timeout: float,
+    journal_mode: str | None = "wal",
+    synchronous: str | None = None,
+) -> Opened:
     """Open (or adopt) a connection, after checking that its file can be a database (see
-    :func:`~hedystia_models.engine.sqlite.connection.check_file`)."""
+    :func:`~hedystia_models.engine.sqlite.connection.check_file`). A file the package opens
+    is switched to ``journal_mode`` before its first write (the journal mode of a database
+    in memory, or of a connection passed in, is left alone); see :mod:`.pool`."""
     if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)):
         raise ConfigurationError(f"busy_timeout must be a number of seconds (got {busy_timeout!r})")
     if not 0 <= busy_timeout < 86_400:
@@ -84,17 +98,28 @@ def open_database(connection: ConnectionLike, busy_timeout: float) -> Opened:
         if read_only:
             if filename == ":memory:":
                 raise ConfigurationError("read_only=True needs a database file, not ':memory:'")
-            file = Path(filename)
-            if not file.is_file():
+            if not Path(filename).is_file():
                 raise DatabaseFileError(
                     f"database {filename!r} does not exist (read_only=True opens an existing file)",
                     filename,
                 )
-            uri = f"{file.resolve().as_uri()}?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout)
-        else:
-            conn = sqlite3.connect(filename, timeout=busy_timeout)
-        db, owned = sqlite_utils.Database(conn), True
-    db.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-    db.conn.execute("PRAGMA foreign_keys = ON")
-    return Opened(db, owned, filename, read_only)
+        memory = filename == ":memory:"
+        settings = Settings.checked(
+            busy_timeout, None if memory or read_only else journal_mode, synchronous
+        )
+        if memory:
+            conn = sqlite3.connect(filename, timeout=busy_timeout, check_same_thread=False)
+            configure(conn, settings)
+            return Opened(sqlite_utils.Database(conn), True, filename, False, None, settings)
+        opener = file_opener(filename, settings, read_only=read_only)
+        try:
+            conn = opener()  # setting ``synchronous`` reads the file's header
+        except sqlite3.DatabaseError as exc:
+            named = named_failure(exc, filename, busy_timeout, read_only=read_only)
+            if named is None:
+                raise
+            raise named from exc
+        return Opened(sqlite_utils.Database(conn), True, filename, read_only, opener, settings)
+    settings = Settings.checked(busy_timeout, None, synchronous)
+    configure(db.conn, settings)
+    return Opened(db, owned, filename, read_only, None, settings)
