@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -67,6 +68,8 @@ class AsyncDatabase:
             raise ConfigurationError(f"workers must be a positive integer (got {workers!r})")
         #: The sync database this runs on.
         self.db = db
+        #: The process whose worker threads these are (a forked child makes its own).
+        self.pid = os.getpid()
         self._workers = ThreadPoolExecutor(workers, thread_name_prefix="hedystia-aio")
         self._idle: list[ThreadPoolExecutor] = []  # single-thread lanes for transactions
         self._lanes_lock = threading.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -104,13 +105,15 @@ class Database:
         """The ``await`` API of this database (:class:`~hedystia_models.aio.AsyncDatabase`):
         ``await db.aio.table(User).insert(...)``, ``async with db.aio.transaction():``. Its
         calls run on worker threads, so an event loop never waits for SQLite."""
-        if self._aio is None:
+        aio = self._aio
+        if aio is None or aio.pid != os.getpid():  # none yet, or made before a fork
             from .aio import AsyncDatabase
 
             with self._pool.lock:
-                if self._aio is None:
+                if self._aio is None or self._aio.pid != os.getpid():
                     self._aio = AsyncDatabase(self)
-        return self._aio
+                aio = self._aio
+        return aio
 
     @property
     def shared_connection(self) -> bool:

@@ -40,3 +40,16 @@ def test_find_benchmark_runs_and_reports_every_contender() -> None:
     out = run_benchmark("bench_find.py", "--rows", "300", "--repeat", "1")
     for contender in ("floor", "target", "hedystia", "sqlite-utils"):
         assert contender in out
+
+
+def test_web_benchmark_runs_and_reports_every_contender() -> None:
+    out = run_benchmark("bench_web.py", "--workers", "2", "--requests", "5", "--repeat", "1")
+    for contender in (
+        "hedystia threads",
+        "sqlmodel threads",
+        "hedystia asyncio",
+        "sqlmodel asyncio",
+    ):
+        assert contender in out
+    assert "threads: hedystia / sqlmodel throughput =" in out
+    assert "asyncio: hedystia / sqlmodel throughput =" in out

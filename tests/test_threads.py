@@ -3,6 +3,8 @@ and transactions; a write is all or nothing whatever the other threads do; WAL b
 
 from __future__ import annotations
 
+import asyncio
+import os
 import random
 import sqlite3
 import threading
@@ -272,3 +274,28 @@ def test_a_connection_passed_in_is_shared_and_left_in_its_mode(db_path: Path) ->
         assert db.table(Account).count() == 50
     assert journal_mode(db_path) == "delete"
     conn.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_opens_its_own_connections(db_path: Path) -> None:
+    """``gunicorn --preload``: the app (and its database) is built, then the worker forks."""
+    with database(schemas=[Account], connection=db_path, sync_schemas=True) as db:
+        db.table(Account).insert({"owner": "parent", "thread": 0, "serial": 0})
+        parent_conn = db.conn
+        pid = os.fork()
+        if pid == 0:  # the child: exit code 0 only when all went well
+            code = 1
+            try:
+                assert db.conn is not parent_conn
+                db.table(Account).insert({"owner": "child", "thread": 1, "serial": 1})
+
+                async def through_aio() -> int:
+                    return await db.aio.table(Account).count()
+
+                code = 0 if asyncio.run(through_aio()) == 2 else 3
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert db.conn is parent_conn
+        assert {a.owner for a in db.table(Account).find()} == {"parent", "child"}

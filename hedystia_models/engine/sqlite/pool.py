@@ -21,6 +21,7 @@ the busy timeout.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import weakref
@@ -177,11 +178,26 @@ class ConnectionPool:
         if not self.shared:
             self._local.session = self._first
         self.closed = False
+        self._pid = os.getpid()
+
+    def _forked(self) -> None:
+        """In a child process (``gunicorn --preload`` forks after the app was imported): the
+        parent's connections must not be used here (SQLite's rule), nor its locks, which a
+        thread of the parent may have held at the fork. Start afresh: new locks, and each
+        thread of the child opens its own connection; the parent's are left to the parent."""
+        self._pid = os.getpid()
+        self._local = threading.local()
+        self._sessions = weakref.WeakSet()
+        self._closing = threading.Lock()
+        self.lock = threading.RLock()
+        self.write_lock = threading.RLock()
 
     def session(self) -> Session:
         """The calling thread's session, opening its connection on first use."""
         if self.shared:
             return self._first
+        if os.getpid() != self._pid:
+            self._forked()
         session: Session | None = getattr(self._local, "session", None)
         if session is None:
             assert self._opener is not None

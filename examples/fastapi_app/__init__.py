@@ -1,0 +1,1 @@
+"""A FastAPI app on one shared ``Database``: see README.md in this folder."""
