@@ -237,10 +237,40 @@ def test_ignore_tables_is_a_known_key_and_a_list_is_not_a_string_elsewhere(
     )
     line = one_line_error(project.run("history"))
     assert "unknown key(s) in [tool.hedystia-models]: ignore_table" in line
-    assert "ignore_tables)" in line  # listed among the known keys
+    assert "ignore_tables, journal_mode)" in line  # listed among the known keys
     (project.root / "pyproject.toml").write_text(
         '[tool.hedystia-models]\nconnection = ["app.db"]\n', encoding="utf-8"
     )
     assert "connection in [tool.hedystia-models] must be a string" in one_line_error(
         project.run("history")
     )
+
+
+# -- journal_mode -----------------------------------------------------------------------------
+
+
+def test_journal_mode_is_read_from_pyproject(project: Project) -> None:
+    import sqlite3
+
+    assert load_settings(cwd=project.root).journal_mode == "wal"  # the default
+    text = (project.root / "pyproject.toml").read_text(encoding="utf-8")
+    (project.root / "pyproject.toml").write_text(
+        text + 'journal_mode = "delete"\n', encoding="utf-8"
+    )
+    assert load_settings(cwd=project.root).journal_mode == "delete"
+    project.models(
+        """
+        from hedystia_models import Field, Table
+
+
+        class Note(Table, table="notes"):
+            id: int | None = Field(default=None, primary_key=True)
+        """
+    )
+    project.ok("sync")
+    conn = sqlite3.connect(project.root / "app.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    conn.close()
+    (project.root / "pyproject.toml").write_text(text + 'journal_mode = "wall"\n', encoding="utf-8")
+    line = one_line_error(project.run("history"))
+    assert "journal_mode in [tool.hedystia-models] must be one of wal, delete" in line

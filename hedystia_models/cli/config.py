@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..engine.sqlite.pool import JOURNAL_MODES
 from ..errors import ConfigurationError
 from ..migrate.planner import ignore_patterns
 
@@ -49,6 +50,8 @@ class Settings:
     migrations_configured: bool = False  # named by the --migrations flag
     #: Tables other tools own (names or ``fnmatch`` patterns), as ``database(ignore_tables=)``.
     ignore_tables: tuple[str, ...] = ()
+    #: The journal mode a file is put in before the first write, as ``database(journal_mode=)``.
+    journal_mode: str = "wal"
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -62,7 +65,7 @@ def find_pyproject(start: Path) -> Path | None:
 
 #: The keys of ``[tool.hedystia-models]`` whose value is a string, and those holding a list of
 #: strings.
-_STRING_KEYS = ("schemas", "migrations", "connection")
+_STRING_KEYS = ("schemas", "migrations", "connection", "journal_mode")
 _LIST_KEYS = ("ignore_tables",)
 
 
@@ -86,7 +89,7 @@ def _read_section(path: Path) -> dict[str, Any]:
     if unknown:
         raise ConfigurationError(
             f"{path}: unknown key(s) in [tool.hedystia-models]: {', '.join(sorted(unknown))} "
-            "(known: schemas, migrations, connection, ignore_tables)"
+            "(known: schemas, migrations, connection, ignore_tables, journal_mode)"
         )
     for key, value in section.items():
         if key in _LIST_KEYS:
@@ -109,6 +112,12 @@ def _read_section(path: Path) -> dict[str, Any]:
                 f"{path}: {key} in [tool.hedystia-models] must not be empty (leave the key out "
                 "for the default)"
             )
+    mode = section.get("journal_mode")
+    if mode is not None and mode not in JOURNAL_MODES:
+        raise ConfigurationError(
+            f"{path}: journal_mode in [tool.hedystia-models] must be one of "
+            f"{', '.join(JOURNAL_MODES)} (got {mode!r})"
+        )
     return section
 
 
@@ -157,4 +166,5 @@ def load_settings(
         pyproject=pyproject,
         migrations_configured=bool(migrations),
         ignore_tables=chosen_ignore,
+        journal_mode=section.get("journal_mode", "wal"),
     )

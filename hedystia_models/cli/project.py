@@ -118,4 +118,5 @@ def open_database(
         migrations=migrations,
         busy_timeout=global_options(ctx).busy_timeout,
         ignore_tables=settings.ignore_tables,
+        journal_mode=settings.journal_mode,
     )
