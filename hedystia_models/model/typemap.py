@@ -40,7 +40,7 @@ import pathlib
 import re
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -233,12 +233,9 @@ _INFERRED = (
 )
 
 
-def _unwritable(schema: Any) -> str | None:
-    """What in a core schema Pydantic cannot write as JSON, or ``None``: a callable, a class
-    (``type[X]``), or a value of an arbitrary type (``arbitrary_types_allowed``) that Pydantic
-    does not know. Anything below a custom serializer (``PlainSerializer``, a
-    ``field_serializer``) is the serializer's business; ``Any`` and abstract classes are
-    checked value by value when a row is written."""
+def _schema_nodes(schema: Any, *, serialized: bool = True) -> Iterator[dict[str, Any]]:
+    """Every node of a core schema, each once (``metadata`` is not a schema); without
+    ``serialized``, what is below a custom serializer is left out."""
     stack = [schema]
     seen: set[int] = set()
     while stack:
@@ -246,9 +243,22 @@ def _unwritable(schema: Any) -> str | None:
         if isinstance(node, list):
             stack.extend(node)
             continue
-        if not isinstance(node, dict) or id(node) in seen or "serialization" in node:
+        if not isinstance(node, dict) or id(node) in seen:
             continue
         seen.add(id(node))
+        if not serialized and "serialization" in node:
+            continue
+        yield node
+        stack.extend(value for key, value in node.items() if key != "metadata")
+
+
+def _unwritable(schema: Any) -> str | None:
+    """What in a core schema Pydantic cannot write as JSON, or ``None``: a callable, a class
+    (``type[X]``), or a value of an arbitrary type (``arbitrary_types_allowed``) that Pydantic
+    does not know. Anything below a custom serializer (``PlainSerializer``, a
+    ``field_serializer``) is the serializer's business; ``Any`` and abstract classes are
+    checked value by value when a row is written."""
+    for node in _schema_nodes(schema, serialized=False):
         kind = node.get("type")
         if kind == "callable":
             return "a callable"
@@ -265,8 +275,6 @@ def _unwritable(schema: Any) -> str | None:
                 and not dataclasses.is_dataclass(cls)
             ):
                 return f"{cls.__name__} values"
-            continue
-        stack.extend(value for key, value in node.items() if key != "metadata")
     return None
 
 
@@ -334,20 +342,7 @@ def _holds_any(schema: Any) -> bool:
     """True when a core schema validates some part of its values as ``Any`` (``dict``,
     ``list``, ``dict[str, Any]``, ``list[object]``) or by ``isinstance`` only (an abstract
     class): there a value is kept as given, and JSON may give it back as another one."""
-    stack = [schema]
-    seen: set[int] = set()
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-            continue
-        if not isinstance(node, dict) or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node.get("type") in ("any", "is-instance"):
-            return True
-        stack.extend(value for key, value in node.items() if key != "metadata")
-    return False
+    return any(node.get("type") in ("any", "is-instance") for node in _schema_nodes(schema))
 
 
 def _difference(given: Any, back: Any, path: str) -> str | None:
