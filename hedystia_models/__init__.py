@@ -25,13 +25,19 @@ from .migrate.migrations import MigrationDefinition, MigrationStatus, migration
 from .migrate.operations import Operation, Safety
 from .migrate.plan import Plan, PlannedOperation
 from .model.fields import Column, ColumnRef, Field, utcnow
+from .model.foreign_keys import ForeignKey
 from .model.table import Index, Table
+from .rows.aggregates import Aggregate, Group
+from .rows.cache import Cache
+from .rows.projection import Partial
 from .rows.repository import Repository
 from .schema.spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 
 __all__ = [
+    "Aggregate",
     "AsyncDatabase",
     "AsyncRepository",
+    "Cache",
     "CheckSpec",
     "Column",
     "ColumnRef",
@@ -41,7 +47,9 @@ __all__ = [
     "DatabaseFileError",
     "DatabaseLockedError",
     "Field",
+    "ForeignKey",
     "ForeignKeySpec",
+    "Group",
     "HedystiaError",
     "Index",
     "IndexSpec",
@@ -51,6 +59,7 @@ __all__ = [
     "MigrationStatus",
     "Operation",
     "OperationError",
+    "Partial",
     "Plan",
     "PlannedOperation",
     "QueryError",

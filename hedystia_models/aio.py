@@ -32,10 +32,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 from .errors import ConfigurationError
 from .model.table import Table
+from .rows.aggregates import Aggregate, Fields, Group
+from .rows.loading import With
+from .rows.projection import Partial, Select, refuse_with
 from .rows.repository import Repository
 from .rows.where import OrderBy, Where
 
@@ -225,9 +228,16 @@ class AsyncRepository(Generic[M]):
         """:meth:`Repository.update`, awaited."""
         return await self._aio.run(self.sync.update, where=where, data=data)
 
-    async def delete(self, *, where: Where) -> int:
-        """:meth:`Repository.delete`, awaited."""
-        return await self._aio.run(self.sync.delete, where=where)
+    @overload
+    async def delete(self, instance: M, /) -> int: ...
+
+    @overload
+    async def delete(self, *, where: Where) -> int: ...
+
+    async def delete(self, *args: Any, **kwargs: Any) -> int:
+        """:meth:`Repository.delete`, awaited: ``delete(instance)`` or ``delete(where=...)``."""
+        delete: Callable[..., int] = self.sync.delete
+        return await self._aio.run(delete, *args, **kwargs)
 
     async def upsert(
         self, *, where: Where, create: M | Mapping[str, Any], update: Mapping[str, Any]
@@ -239,25 +249,104 @@ class AsyncRepository(Generic[M]):
         """:meth:`Repository.truncate`, awaited."""
         return await self._aio.run(self.sync.truncate)
 
+    async def save(self, instance: M) -> M:
+        """:meth:`Repository.save`, awaited."""
+        return await self._aio.run(self.sync.save, instance)
+
+    @overload
     async def find(
         self,
         where: Where | None = None,
         order_by: OrderBy | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> list[M]:
-        """:meth:`Repository.find`, awaited."""
-        return await self._aio.run(self.sync.find, where, order_by, limit, offset)
+        with_: With | None = None,
+        *,
+        select: None = None,
+    ) -> list[M]: ...
+
+    @overload
+    async def find(
+        self,
+        where: Where | None = None,
+        order_by: OrderBy | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        with_: None = None,
+        *,
+        select: Select,
+    ) -> list[Partial[M]]: ...
+
+    async def find(
+        self,
+        where: Where | None = None,
+        order_by: OrderBy | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        with_: With | None = None,
+        *,
+        select: Select | None = None,
+    ) -> list[M] | list[Partial[M]]:
+        """:meth:`Repository.find`, awaited (``with_`` loads relations on the worker)."""
+        if select is not None:
+            return await self._aio.run(
+                self.sync._partial_rows, select, with_, where, order_by, limit, offset
+            )
+        return await self._aio.run(self.sync.find, where, order_by, limit, offset, with_=with_)
+
+    #: :meth:`Repository.find_many`, awaited: the same call as :meth:`find`.
+    find_many = find
+
+    @overload
+    async def find_first(
+        self,
+        where: Where | None = None,
+        order_by: OrderBy | None = None,
+        with_: With | None = None,
+        *,
+        select: None = None,
+    ) -> M | None: ...
+
+    @overload
+    async def find_first(
+        self,
+        where: Where | None = None,
+        order_by: OrderBy | None = None,
+        with_: None = None,
+        *,
+        select: Select,
+    ) -> Partial[M] | None: ...
 
     async def find_first(
-        self, where: Where | None = None, order_by: OrderBy | None = None
-    ) -> M | None:
+        self,
+        where: Where | None = None,
+        order_by: OrderBy | None = None,
+        with_: With | None = None,
+        *,
+        select: Select | None = None,
+    ) -> M | Partial[M] | None:
         """:meth:`Repository.find_first`, awaited."""
-        return await self._aio.run(self.sync.find_first, where, order_by)
+        if select is not None:
+            rows = await self._aio.run(
+                self.sync._partial_rows, select, with_, where, order_by, 1, None
+            )
+            return rows[0] if rows else None
+        return await self._aio.run(self.sync.find_first, where, order_by, with_=with_)
 
-    async def get(self, pk: Any) -> M | None:
+    @overload
+    async def get(self, pk: Any, with_: With | None = None, *, select: None = None) -> M | None: ...
+
+    @overload
+    async def get(self, pk: Any, with_: None = None, *, select: Select) -> Partial[M] | None: ...
+
+    async def get(
+        self, pk: Any, with_: With | None = None, *, select: Select | None = None
+    ) -> M | Partial[M] | None:
         """:meth:`Repository.get`, awaited."""
-        return await self._aio.run(self.sync.get, pk)
+        if select is not None:
+            refuse_with(self.sync.info, with_)
+            return await self._aio.run(lambda: self.sync.get(pk, select=select))
+        return await self._aio.run(self.sync.get, pk, with_=with_)
 
     async def count(self, where: Where | None = None) -> int:
         """:meth:`Repository.count`, awaited."""
@@ -266,6 +355,59 @@ class AsyncRepository(Generic[M]):
     async def exists(self, where: Where | None = None) -> bool:
         """:meth:`Repository.exists`, awaited."""
         return await self._aio.run(self.sync.exists, where)
+
+    async def aggregate(
+        self,
+        *,
+        where: Where | None = None,
+        sum: Fields = (),
+        min: Fields = (),
+        max: Fields = (),
+        avg: Fields = (),
+    ) -> Aggregate:
+        """:meth:`Repository.aggregate`, awaited."""
+        return await self._aio.run(
+            self.sync.aggregate, where=where, sum=sum, min=min, max=max, avg=avg
+        )
+
+    async def group_by(
+        self,
+        by: Fields,
+        *,
+        where: Where | None = None,
+        sum: Fields = (),
+        min: Fields = (),
+        max: Fields = (),
+        avg: Fields = (),
+        order_by: OrderBy | None = None,
+    ) -> list[Group]:
+        """:meth:`Repository.group_by`, awaited."""
+        return await self._aio.run(
+            self.sync.group_by,
+            by,
+            where=where,
+            sum=sum,
+            min=min,
+            max=max,
+            avg=avg,
+            order_by=order_by,
+        )
+
+    async def sum(self, field: str, where: Where | None = None) -> Any:
+        """:meth:`Repository.sum`, awaited."""
+        return await self._aio.run(self.sync.sum, field, where)
+
+    async def min(self, field: str, where: Where | None = None) -> Any:
+        """:meth:`Repository.min`, awaited."""
+        return await self._aio.run(self.sync.min, field, where)
+
+    async def max(self, field: str, where: Where | None = None) -> Any:
+        """:meth:`Repository.max`, awaited."""
+        return await self._aio.run(self.sync.max, field, where)
+
+    async def avg(self, field: str, where: Where | None = None) -> Any:
+        """:meth:`Repository.avg`, awaited."""
+        return await self._aio.run(self.sync.avg, field, where)
 
     def __repr__(self) -> str:
         return f"<AsyncRepository {self.sync.info.name} ({self.model.__name__})>"

@@ -25,6 +25,8 @@ from .migrate.planner import ignore_patterns, ignored_by, plan_for
 from .migrate.sync import create_missing_tables, sync
 from .model.schemas import normalize_schemas
 from .model.table import Table, table_info
+from .rows.cache import ReadCache, build_read_cache
+from .rows.relations import RelationGraph
 from .rows.repository import Repository
 from .schema.quoting import fold_identifier
 from .schema.spec import TableSpec
@@ -60,8 +62,11 @@ class Database:
         strict_defaults: bool = False,
         journal_mode: str | None = "wal",
         synchronous: str | None = None,
+        cache: Any = None,
     ) -> None:
         self.models: dict[str, type[Table]] = normalize_schemas(schemas)
+        # Every reference between the models, as relations both ways (rows/relations.py).
+        self._relation_graph = RelationGraph(self.models.values())
         if not isinstance(strict_defaults, bool):
             raise ConfigurationError(
                 f"strict_defaults must be True or False (got {strict_defaults!r})"
@@ -79,6 +84,8 @@ class Database:
                     f"pattern {pattern!r} ignores; remove the pattern or the model"
                 )
         self.migrations: list[MigrationDefinition] = load_migrations(migrations)
+        #: The read cache of ``cache=`` (rows/cache.py), ``None`` when nothing is cached.
+        self._read_cache: ReadCache | None = build_read_cache(cache, self.models)
         opened = open_database(connection, busy_timeout, journal_mode, synchronous)
         self._pool = ConnectionPool(
             opened.db, opened.opener, owned=opened.owned, settings=opened.settings
@@ -326,7 +333,10 @@ class Database:
                 created = create_missing_tables(
                     self.sqlite, self.specs, self.executor, ignore_tables=self.ignore_tables
                 )
-                self.migrator.up(provisional=[op.table for op in created])
+                try:
+                    self.migrator.up(provisional=[op.table for op in created])
+                finally:
+                    self.cache_clear()  # a migration's rows are written past the cache
             return self.sync()
 
     # -- migrations ---------------------------------------------------------------------------
@@ -339,13 +349,19 @@ class Database:
     def migrate_up(self) -> list[str]:
         """Apply pending migrations in order; return their names."""
         with self._guard(write=True):
-            return self.migrator.up()
+            try:
+                return self.migrator.up()
+            finally:
+                self.cache_clear()  # a migration's rows are written past the cache
 
     def migrate_down(self, steps: int = 1) -> list[str]:
         """Roll back the ``steps`` newest applied migrations, newest first; return their names
         (``[]`` when none is applied)."""
         with self._guard(write=True):
-            return self.migrator.down(steps)
+            try:
+                return self.migrator.down(steps)
+            finally:
+                self.cache_clear()
 
     def stamp(self, *names: str) -> list[str]:
         """Record migrations as applied without running them (Alembic's ``stamp``, Django's
@@ -403,6 +419,7 @@ class Database:
         is rolled back.
         """
         with self._guard() as conn:
+            changes = conn.total_changes
             try:
                 cursor = conn.execute(sql, params if params is not None else ())
                 rows: list[dict[str, Any]] = []
@@ -417,6 +434,12 @@ class Database:
                 if self._depth == 0 and conn.in_transaction:
                     conn.rollback()
                 raise
+            finally:
+                if self._read_cache is not None and conn.total_changes != changes:
+                    # Rows changed, in tables raw SQL does not name reliably: forget all.
+                    self._read_cache.written_everywhere()
+                    if self._depth == 0:
+                        self._read_cache.flush()
         return rows
 
     @contextmanager
@@ -433,11 +456,21 @@ class Database:
                     yield self
             finally:
                 self._depth -= 1
+                if self._depth == 0 and self._read_cache is not None:
+                    # Committed or rolled back: forget the tables written in the block.
+                    self._read_cache.flush()
 
     @property
     def in_transaction(self) -> bool:
         """True inside a :meth:`transaction` block."""
         return self._depth > 0
+
+    def cache_clear(self) -> None:
+        """Forget every read the cache (``database(..., cache=...)``) holds: after writes it
+        cannot see (another process or tool, a trigger, schema changes through :meth:`raw`).
+        Nothing happens without a cache."""
+        if self._read_cache is not None:
+            self._read_cache.clear()
 
     # -- lifetime -----------------------------------------------------------------------------
 
@@ -474,6 +507,7 @@ def database(
     strict_defaults: bool = False,
     journal_mode: str | None = "wal",
     synchronous: str | None = None,
+    cache: Any = None,
 ) -> Database:
     """Connect to SQLite with a set of table models.
 
@@ -511,6 +545,12 @@ def database(
         ``"extra"``). By default ``"normal"`` in WAL mode and ``"full"`` otherwise: no
         committed transaction is lost when the application crashes. See ``docs/web.md``
         for what each level keeps on power loss.
+    :param cache: cache reads (``find``, ``find_first``, ``get``, ``count``, ``exists``):
+        ``True`` or a :class:`~hedystia_models.rows.cache.Cache` (``ttl``, ``max_lifetime``,
+        ``max_entries``) for every table, or a dict of them by table name, schemas key or
+        model (``{"users": Cache(ttl=10)}``); ``None`` (the default) caches nothing. Writes
+        through the package forget what they change; other processes' are not seen (see
+        ``docs/rows.md`` and :meth:`Database.cache_clear`).
     """
     if database not in SUPPORTED_DATABASES:
         raise ConfigurationError(
@@ -525,6 +565,7 @@ def database(
         strict_defaults=strict_defaults,
         journal_mode=journal_mode,
         synchronous=synchronous,
+        cache=cache,
     )
     try:
         if run_migrations and sync_schemas:

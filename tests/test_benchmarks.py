@@ -53,3 +53,10 @@ def test_web_benchmark_runs_and_reports_every_contender() -> None:
         assert contender in out
     assert "threads: hedystia / sqlmodel throughput =" in out
     assert "asyncio: hedystia / sqlmodel throughput =" in out
+
+
+def test_relations_benchmark_runs_and_reports_every_contender() -> None:
+    out = run_benchmark("bench_relations.py", "--users", "20", "--posts", "3", "--repeat", "1")
+    for contender in ("floor", "hedystia", "sqlmodel"):
+        assert contender in out
+    assert "hedystia / floor =" in out and "hedystia / sqlmodel =" in out

@@ -3,12 +3,15 @@ writes, where it writes it, and what it refuses."""
 
 from __future__ import annotations
 
+import importlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_project import Project, make_runner, one_line_error, open_project
 
+from hedystia_models import database
 from hedystia_models.cli import main
 
 
@@ -31,6 +34,24 @@ def test_schema_create_writes_a_table_class(project: Project) -> None:
     assert project.columns("users") == ["id", "created_at", "updated_at"]
     sql = project.query("SELECT sql FROM sqlite_master WHERE name = 'users'")[0][0]
     assert '"id" INTEGER PRIMARY KEY AUTOINCREMENT' in str(sql)
+
+
+def test_the_scaffolded_updated_at_is_set_again_by_every_update(project: Project) -> None:
+    project.ok("schema", "create", "users")
+    project.ok("sync")
+    source = (project.schemas_dir / "users.py").read_text(encoding="utf-8")
+    assert "updated_at: datetime = Field(default_factory=utcnow, refresh_on_update=True)" in source
+    project.forget_modules()
+    users_model = importlib.import_module(f"{project.schemas_module}.users").Users
+    with database(schemas=[users_model], connection=project.db_path) as db:
+        assert db.check() == []  # the option changes no schema
+        users = db.table(users_model)
+        created = users.insert({})
+        time.sleep(0.002)
+        (updated,) = users.update(where={"id": created.id}, data={"created_at": created.created_at})
+        assert updated.created_at == created.created_at
+        assert updated.updated_at > created.updated_at
+        assert users.get(created.id) == updated
 
 
 def test_schema_shorthand_and_class_names(project: Project) -> None:

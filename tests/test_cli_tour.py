@@ -95,6 +95,8 @@ def test_the_tour_then_a_teammates_databases(
     migration = migration_file.stem
     assert re.fullmatch(r"\d{14}_add_nickname", migration)
     assert outputs[0] == f"created {project.package}/schemas/users.py\n"
+    scaffolded = (project.schemas_dir / "users.py").read_text(encoding="utf-8")
+    assert "Field(default_factory=utcnow, refresh_on_update=True)" in scaffolded  # updated_at
     assert outputs[1].startswith("Will apply:\n  + create table users (id, created_at, ")
     assert outputs[1].endswith("applied\n")
     assert outputs[2] == f"created database/migrations/{migration}.py\n"

@@ -458,7 +458,10 @@ def test_what_the_keys_and_references_are_written_as() -> None:
         "    id: int | None = Field(default=None, primary_key=True, auto_increment=True)",
         "    email: str = Field(max_length=255, unique=True)",
         '        default=None, references="orgs.id", on_delete="set null", on_update="cascade"',
-        '    manager_id: int | None = Field(default=None, references="users.id")',
+        # Two references of users to itself: their reverse relations (both "users" by
+        # default) are named, as database(...) refuses two relations of one name.
+        '        default=None, references="users.id", related_name="users_via_manager_id"',
+        '        default=None, references="users.email", related_name="users_via_buddy"',
         '    org_id: int = Field(primary_key=True, references="orgs.id", on_delete="cascade")',
         '    role: str = "member"',
         "    key: str = Field(primary_key=True)",

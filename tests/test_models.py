@@ -208,10 +208,14 @@ def test_references_forms() -> None:
     class Book(Table, table="books"):
         id: int | None = Field(default=None, primary_key=True)
         by_class: int = Field(references=Author, on_delete="cascade")
-        by_string: int | None = Field(default=None, references="authors.id", on_update="set null")
-        by_ref: str | None = Field(default=None, references=Author.ref("handle"))
-        by_tuple: int | None = Field(default=None, references=(Author, "id"))
-        by_column_ref: int | None = Field(default=None, references=ColumnRef(Author, "id"))
+        by_string: int | None = Field(
+            default=None, references="authors.id", on_update="set null", related_name="b"
+        )
+        by_ref: str | None = Field(default=None, references=Author.ref("handle"), related_name="c")
+        by_tuple: int | None = Field(default=None, references=(Author, "id"), related_name="d")
+        by_column_ref: int | None = Field(
+            default=None, references=ColumnRef(Author, "id"), related_name="e"
+        )
 
     spec = Book.table_spec()
     assert spec.column("by_class").references == Reference("authors", "id", on_delete="CASCADE")

@@ -463,7 +463,7 @@ class Pet(Table, table="pets", unique=[("owner_id", "name")]):
     owner_id: int = Field(references=Owner)
     name: str
     legs: int = Field(4, check="legs >= 0")
-    friend_id: int | None = Field(default=None, references=Owner)
+    friend_id: int | None = Field(default=None, references=Owner, related_name="friends")
 
 
 class Tag(Table, table="tags"):

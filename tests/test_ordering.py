@@ -198,8 +198,13 @@ def python_matches(kind: Kind, op: str, value: Any, operand: Any) -> bool:
         return bool(key(value) == key(operand))
     if op == "ne":
         return not python_matches(kind, "eq", value, operand)
+    if op == "not_between":
+        return not python_matches(kind, "between", value, operand)
     if value is None:
         return False
+    if op == "between":
+        low, high = operand
+        return bool(key(low) <= key(value) <= key(high))
     compare = {"gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}[op]
     return bool(getattr(key(value), compare)(key(operand)))
 
@@ -214,7 +219,7 @@ def python_order(kind: Kind, rows: list[tuple[int, Any]], descending: bool) -> l
     return [row_id for row_id, _ in sorted(by_id, key=value_key, reverse=descending)]
 
 
-COMPARED = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in")
+COMPARED = ("eq", "ne", "gt", "gte", "lt", "lte", "between", "not_between", "in", "not_in")
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=[kind.id for kind in KINDS])
@@ -236,6 +241,8 @@ def test_every_operator_and_order_agree_with_python(
     for op in COMPARED:
         if op in ("in", "not_in"):
             operand: Any = data.draw(st.lists(st.none() | operands, max_size=4), label=op)
+        elif op in ("between", "not_between"):
+            operand = data.draw(st.lists(operands, min_size=2, max_size=2), label=op)
         else:
             operand = data.draw(operands, label=op)
         found = [row.id for row in repo.find(where={"value": {op: operand}}, order_by="id")]
@@ -253,7 +260,7 @@ def test_the_property_test_covers_every_kind_and_operator() -> None:
 
     covered = {table_info(model).fields[1].storage.kind for model in MODELS.values()}
     assert covered == {*KIND_STORAGE, "enum", "literal"}
-    assert set(COMPARED) | {"like", "is_null"} == set(OPERATORS)
+    assert set(COMPARED) | {"like", "not_like", "is_null"} == set(OPERATORS)
 
 
 # -- Decimal: compared and sorted as numbers -------------------------------------------------

@@ -148,7 +148,9 @@ class Everything(
     checked: int = Field(default=1, check="checked > 0")
     checked_enum: Mood = Field(default=Mood.HAPPY, check="length(checked_enum) > 1")
     owner_id: int | None = Field(default=None, references=Owner, on_delete="set null")
-    owner_handle: str | None = Field(default=None, references=Owner.ref("handle"))
+    owner_handle: str | None = Field(
+        default=None, references=Owner.ref("handle"), related_name="by_handle"
+    )
     renamed: Annotated[int, Field(column="select")] = 0
 
 

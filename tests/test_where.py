@@ -272,9 +272,9 @@ def test_unknown_key_is_a_query_error_naming_the_table(users: Repository[User]) 
 
 def test_unknown_operator_is_a_query_error(users: Repository[User]) -> None:
     with pytest.raises(QueryError) as caught:
-        users.find(where={"age": {"between": [1, 2]}})
+        users.find(where={"age": {"within": [1, 2]}})
     assert str(caught.value) == (
-        "table 'users': unknown operator 'between' on 'age' (operators: "
+        "table 'users': unknown operator 'within' on 'age' (operators: "
         + ", ".join(OPERATORS)
         + ")"
     )

@@ -48,7 +48,7 @@ from hedystia_models import Field, Table, utcnow
 class {cls}(Table, table="{table}"):
     id: int | None = Field(default=None, primary_key=True, auto_increment=True)
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, refresh_on_update=True)
 '''
 
 MIGRATION_TEMPLATE = '''"""Migration {name}."""

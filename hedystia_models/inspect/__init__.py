@@ -41,6 +41,7 @@ from .columns import Note
 from .features import probe_features
 from .layout import comment_lines
 from .naming import class_name, module_name
+from .relations import name_clashing_relations
 from .tables import ClassCode, TableFacts, class_code
 
 __all__ = ["InspectedModels", "inspect_models", "load_models", "open_read_only"]
@@ -197,6 +198,7 @@ def _inspect(db: sqlite_utils.Database, patterns: tuple[str, ...]) -> InspectedM
                 index_expression_import=_index_expression_import(),
             )
         )
+    name_clashing_relations(classes)
     notes = [*module_notes, *(n for c in classes for n in c.all_notes)]
     source = render_module(classes, module_notes)
     leftovers = _leftovers(source, state, kept, notes)

@@ -63,6 +63,8 @@ OPTION_ORDER = (
     "on_delete",
     "on_update",
     "deferrable",
+    "relation_name",
+    "related_name",
     "collate",
     "sql_default",
     "check",

@@ -20,6 +20,7 @@ from ..schema.quoting import fold_identifier
 from ..schema.spec import ColumnSpec, IndexSpec, TableSpec
 from .columns import check_name, column_spec, map_field
 from .fields import Column
+from .foreign_keys import resolve_foreign_key
 from .info import FieldMapping, TableInfo
 from .typemap import adapter_config
 
@@ -107,12 +108,17 @@ def build_info(model: type[Table]) -> TableInfo:
         if unknown:
             raise SchemaError(f"{model.__name__}: unique= names unknown field(s) {unknown!r}")
         together.append(tuple(by_field[f] for f in group))
+    foreign_keys = tuple(
+        resolve_foreign_key(model, fk, by_field, position)
+        for position, fk in enumerate(model.__hedystia_foreign_keys__)
+    )
     try:
         spec = TableSpec(
             name=name,
             columns=tuple(columns),
             indexes=tuple(indexes),
             unique_together=tuple(together),
+            foreign_keys=foreign_keys,
         )
     except ValueError as exc:
         raise SchemaError(f"{model.__name__}: {exc}") from exc

@@ -20,7 +20,9 @@ from ..errors import SchemaError
 from ..schema.quoting import identifier_problem, quote_identifier, reserved_prefix, sql_literal
 from ..schema.spec import ColumnSpec, Reference, normalize_type
 from .fields import Column, ColumnRef, column_meta
+from .foreign_keys import check_relation_name
 from .info import FieldMapping
+from .refresh import refresh_of
 from .typemap import annotated, shown_annotation, storage_for, type_adapter
 
 __all__ = [
@@ -172,7 +174,7 @@ def map_field(
     check_options(meta, where)
     column = check_name(meta.column or name, "column name", where)
     storage = storage_for(annotation, info, where, uuid_form=meta.uuid_form, config=config)
-    return FieldMapping(name, column, storage), meta
+    return FieldMapping(name, column, storage, refresh_of(meta, info, where)), meta
 
 
 def column_spec(
@@ -238,6 +240,12 @@ def column_spec(
     check_default(info, where, config)
     if meta.deferrable and meta.references is None:
         raise SchemaError(f"{where}: deferrable=True needs references=")
+    for option in ("relation_name", "related_name"):
+        name = getattr(meta, option)
+        if name is not None:
+            if meta.references is None:
+                raise SchemaError(f"{where}: {option}= needs references=")
+            check_relation_name(name, option, where)
     reference = None
     if meta.references is not None:
         table, column = resolve_reference(meta.references, where)

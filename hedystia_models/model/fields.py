@@ -63,6 +63,9 @@ _OPTION_DEFAULTS: dict[str, Any] = {
     "collate": None,
     "deferrable": False,
     "uuid_form": None,
+    "relation_name": None,
+    "related_name": None,
+    "refresh_on_update": False,
 }
 
 
@@ -91,6 +94,15 @@ class Column:
         DEFERRED`` (checked at ``COMMIT``).
     :param uuid_form: how a ``UUID`` field is stored: ``"hyphenated"`` (36-character text, the
         default), ``"hex"`` (32 hex digits, as Django stores it) or ``"bytes"`` (16 bytes).
+    :param relation_name: with ``references``, the name of the relation from a row to the row
+        it references (``author_id`` -> ``author`` when not given); see ``docs/relations.md``.
+    :param related_name: with ``references``, the name of the relation back, on the
+        referenced model (the referencing table's name, ``posts``, when not given).
+    :param refresh_on_update: set the field again at every update of its row (``update``,
+        the update of ``upsert`` and ``save``), to the field's ``default_factory()`` with
+        ``True``, or to what a callable given here returns (an ``updated_at``). Computed
+        once per statement, in Python, validated like any value; a value the update sets
+        explicitly wins. The schema is not affected.
 
     An option that is not given reads as its default (``False`` or ``None``), and ``given``
     holds the names of the options that were given, whatever their value. When several
@@ -122,6 +134,9 @@ class Column:
     collate: str | None
     deferrable: bool
     uuid_form: str | None
+    relation_name: str | None
+    related_name: str | None
+    refresh_on_update: Any
     given: frozenset[str] = field(init=False)
     # Set on the Column that Field(...) puts in the field's metadata, so column_meta can apply
     # it after Annotated metadata (Pydantic lists a Field's metadata first).
@@ -144,6 +159,9 @@ class Column:
         collate: str | None = _NOT_GIVEN,
         deferrable: bool = _NOT_GIVEN,
         uuid_form: str | None = _NOT_GIVEN,
+        relation_name: str | None = _NOT_GIVEN,
+        related_name: str | None = _NOT_GIVEN,
+        refresh_on_update: Any = _NOT_GIVEN,
     ) -> None:
         values = {
             "primary_key": primary_key,
@@ -161,6 +179,9 @@ class Column:
             "collate": collate,
             "deferrable": deferrable,
             "uuid_form": uuid_form,
+            "relation_name": relation_name,
+            "related_name": related_name,
+            "refresh_on_update": refresh_on_update,
         }
         given = frozenset(name for name, value in values.items() if value is not _NOT_GIVEN)
         for name, value in values.items():
@@ -205,6 +226,9 @@ def Field(
     collate: str | None = _NOT_GIVEN,
     deferrable: bool = _NOT_GIVEN,
     uuid_form: str | None = _NOT_GIVEN,
+    relation_name: str | None = _NOT_GIVEN,
+    related_name: str | None = _NOT_GIVEN,
+    refresh_on_update: Any = _NOT_GIVEN,
     **kwargs: Any,
 ) -> Any:
     """``pydantic.Field`` plus the column options of :class:`Column`.
@@ -232,6 +256,9 @@ def Field(
         collate=collate,
         deferrable=deferrable,
         uuid_form=uuid_form,
+        relation_name=relation_name,
+        related_name=related_name,
+        refresh_on_update=refresh_on_update,
     )
     if meta.given:
         object.__setattr__(meta, "_from_field", True)

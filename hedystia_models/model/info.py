@@ -7,8 +7,10 @@ model fields and columns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import field as dataclass_field
+from typing import TYPE_CHECKING, Any
 
 from ..schema.quoting import fold_identifier
 from ..schema.spec import TableSpec
@@ -22,11 +24,13 @@ __all__ = ["FieldMapping", "TableInfo"]
 
 @dataclass(frozen=True)
 class FieldMapping:
-    """One model field and the column that stores it."""
+    """One model field and the column that stores it. ``refresh`` gives the value an update
+    sets it to (``Field(refresh_on_update=...)``), ``None`` for a field updates leave alone."""
 
     field: str
     column: str
     storage: Storage
+    refresh: Callable[[], Any] | None = dataclass_field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from ..schema.spec import TableSpec
 from .build import build_info
 from .columns import check_name, column_from_field
 from .fields import ColumnRef
+from .foreign_keys import ForeignKey, check_foreign_keys
 from .info import FieldMapping, TableInfo
 
 __all__ = [
@@ -74,13 +75,16 @@ class Table(pydantic.BaseModel):
     Without ``table=`` the name is the snake_case class name. ``abstract=True`` declares a base
     class whose fields are inherited but which is not itself a table. ``indexes=`` takes
     :class:`Index` values for multi-column indexes, and ``unique=`` tuples of field names for
-    multi-column ``UNIQUE (a, b)`` constraints (Django's ``unique_together``).
+    multi-column ``UNIQUE (a, b)`` constraints (Django's ``unique_together``), and
+    ``foreign_keys=`` :class:`~hedystia_models.model.foreign_keys.ForeignKey` values for
+    multi-column foreign keys.
     """
 
     __hedystia_table__: ClassVar[str | None] = None
     __hedystia_abstract__: ClassVar[bool] = True
     __hedystia_indexes__: ClassVar[tuple[Index, ...]] = ()
     __hedystia_unique__: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    __hedystia_foreign_keys__: ClassVar[tuple[ForeignKey, ...]] = ()
     __hedystia_info__: ClassVar[TableInfo | None] = None
 
     def __init_subclass__(
@@ -90,6 +94,7 @@ class Table(pydantic.BaseModel):
         abstract: bool = False,
         indexes: Sequence[Index] = (),
         unique: Sequence[Sequence[str]] = (),
+        foreign_keys: Sequence[ForeignKey] = (),
         **kwargs: Any,
     ) -> None:
         try:
@@ -99,8 +104,8 @@ class Table(pydantic.BaseModel):
                 raise
             raise SchemaError(
                 f"{cls.__name__}: unknown class keyword(s) {', '.join(map(repr, kwargs))}; "
-                "Table takes table=, abstract=, indexes= and unique= (and Pydantic's config "
-                "keywords)"
+                "Table takes table=, abstract=, indexes=, unique= and foreign_keys= (and "
+                "Pydantic's config keywords)"
             ) from exc
         if not isinstance(abstract, bool):
             raise SchemaError(f"{cls.__name__}: abstract= must be True or False (got {abstract!r})")
@@ -146,6 +151,11 @@ class Table(pydantic.BaseModel):
         cls.__hedystia_unique__ = (
             *inherited_unique,
             *(g for g in together if g not in inherited_unique),
+        )
+        inherited_keys = cls.__hedystia_foreign_keys__
+        cls.__hedystia_foreign_keys__ = (
+            *inherited_keys,
+            *(k for k in check_foreign_keys(cls.__name__, foreign_keys) if k not in inherited_keys),
         )
         cls.__hedystia_info__ = None
 

@@ -26,13 +26,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import pydantic
 
 from ..errors import Problem, QueryError, RowError
 from ..model.table import FieldMapping, Table, TableInfo
 from ..model.typemap import Codec, adapter_config, annotated, identity, type_adapter
+
+if TYPE_CHECKING:
+    from .relations import Relations
 
 __all__ = [
     "CODEC_ERRORS",
@@ -144,6 +147,9 @@ class RowCodec(Generic[M]):
         # (`{"nmae": ...}`) would store a default instead.
         self._known_keys = self._accepted_keys()
         self._reject_unknown = "extra" not in self.model.model_config
+        #: The table's relations in its database, set by its repository: ``where`` keys that
+        #: name one filter by related rows (:mod:`hedystia_models.rows.relations`).
+        self.relations: Relations | None = None
 
     # -- keys and validation -----------------------------------------------------------------------
 

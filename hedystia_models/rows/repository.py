@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import pydantic
 
@@ -22,7 +22,17 @@ from ..errors import Problem, QueryError, RowError
 from ..model.table import Table, table_info
 from ..schema.quoting import UNPARSED, fold_identifier, parse_sql_literal
 from ..schema.quoting import quote_identifier as q
+from .aggregates import Aggregate, Fields, Group
+from .aggregates import aggregate as _aggregate
+from .aggregates import group_by as _group_by
+from .cache import TableCache, cached_read, invalidates
 from .codec import INT64_MAX, RowCodec, problem_lines
+from .loading import With
+from .projection import Partial, Select, refuse_with, select_rows
+from .refresh import refreshed_values
+from .relations import Relations
+from .upserts import conflict_target, instance_key, upsert_row, upsert_written
+from .upserts import save as _save
 from .where import (
     OPERATORS,
     OrderBy,
@@ -40,6 +50,9 @@ if TYPE_CHECKING:
 __all__ = ["OPERATORS", "Repository", "compile_where"]
 
 M = TypeVar("M", bound=Table)
+
+#: ``delete``'s arguments when not given (``where=None`` is a given value, and refused).
+_NOT_GIVEN: Any = object()
 
 #: What sqlite3 raises for a value it cannot bind (see :func:`~.codec.unbindable`).
 _BIND_ERRORS = (OverflowError, UnicodeEncodeError)
@@ -79,6 +92,14 @@ class Repository(Generic[M]):
         self._rowid = next((n for n in ("rowid", "_rowid_", "oid") if n not in taken), "rowid")
         #: Names the fields of a constraint SQLite refused.
         self._constraints = ConstraintNames(self.info, db)
+        #: This table's read cache (rows/cache.py), ``None`` when its reads are not cached.
+        read_cache = db._read_cache
+        self._cache: TableCache | None = (
+            None if read_cache is None else read_cache.table(self.info.name)
+        )
+        #: This table's relations in its database, by name (``docs/relations.md``).
+        self.relations = Relations(db, model)
+        self.codec.relations = self.relations
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -118,6 +139,7 @@ class Repository(Generic[M]):
 
     # -- writes -------------------------------------------------------------------------------
 
+    @invalidates
     def insert(self, row: M | Mapping[str, Any]) -> M:
         """Validate and insert one row; return it as stored (generated key and SQL defaults
         filled in). Raises :class:`RowError` when the row is invalid or breaks a constraint."""
@@ -145,6 +167,7 @@ class Repository(Generic[M]):
             (inserted,) = self.codec.load([stored], written=True)
             return inserted
 
+    @invalidates
     def insert_many(self, rows: Iterable[M | Mapping[str, Any]]) -> list[M]:
         """Validate every row, then insert all of them in one transaction.
 
@@ -263,13 +286,16 @@ class Repository(Generic[M]):
             problems,
         )
 
+    @invalidates
     def update(self, *, where: Where, data: Mapping[str, Any]) -> list[M]:
         """Set ``data`` (validated against the field types) on every row matching ``where``;
-        return the updated rows. ``where={}`` updates every row."""
+        return the updated rows. ``where={}`` updates every row. ``refresh_on_update``
+        fields that ``data`` leaves out are set too (rows/refresh.py)."""
         check_write_where(self.info, where, "update")
         values = self.codec.encode_data(data)
         if not values:
             return self.find(where=where)
+        values.update(refreshed_values(self.codec, values))
         condition, params = compile_where(self.info, where, codec=self.codec)
         assignments = ", ".join(f"{q(c)} = ?" for c in values)
         # Each returned row is found again by its primary key, or by its rowid without one.
@@ -305,8 +331,24 @@ class Repository(Generic[M]):
                     self.db.conn.execute(refresh, [*stored, *(row[i] for i in key_at)])
             return updated
 
-    def delete(self, *, where: Where) -> int:
-        """Delete the rows matching ``where``; return how many. ``where={}`` deletes all."""
+    @overload
+    def delete(self, instance: M, /) -> int: ...
+
+    @overload
+    def delete(self, *, where: Where) -> int: ...
+
+    @invalidates
+    def delete(self, instance: Any = _NOT_GIVEN, *, where: Any = _NOT_GIVEN) -> int:
+        """Delete the rows matching ``where``; return how many. ``where={}`` deletes all.
+        ``delete(instance)`` deletes the instance's row, found by its primary key: 1, or 0
+        when no row has that key (rows/upserts.py)."""
+        if (instance is _NOT_GIVEN) == (where is _NOT_GIVEN):
+            raise TypeError(
+                "delete() takes an instance or where=..., one of them: delete(user) or "
+                "delete(where={...})"
+            )
+        if instance is not _NOT_GIVEN:
+            where = instance_key(self, instance, "delete")
         condition, params = compile_where(self.info, where, codec=self.codec, write="delete")
         # A constraint here is a row still referenced by a foreign key.
         matched = (condition, params)
@@ -318,17 +360,29 @@ class Repository(Generic[M]):
             cursor = self.db.conn.execute(f"DELETE FROM {self._table} WHERE {condition}", params)
         return int(cursor.rowcount)
 
+    @invalidates
     def upsert(
         self, *, where: Where, create: M | Mapping[str, Any], update: Mapping[str, Any]
     ) -> M:
         """Update the first row matching ``where`` with ``update``, or insert ``create`` when
-        none matches; return the resulting row. Runs in one transaction. Both ``create`` and
-        ``update`` are validated first, whichever of them the row found makes use of."""
+        none matches; return the resulting row. Runs in one transaction; one statement when
+        ``where`` names a unique key that ``create`` holds (rows/upserts.py). Both ``create``
+        and ``update`` are validated first, whichever of them the row found makes use of."""
         check_write_where(self.info, where, "upsert")
-        self.codec.validate([create], batch=False)
-        self.codec.encode_data(update)
+        (obj,) = self.codec.validate([create], batch=False)
+        values = self.codec.encode_data(update)
+        if values:
+            values.update(refreshed_values(self.codec, values))
+        (row,) = self.codec.rows(self.codec.encode_columns([obj], batch=False))
+        # One INSERT ... ON CONFLICT when where names a unique key (rows/upserts.py).
+        target = conflict_target(self, where, dict(zip(self._columns, row, strict=True)))
+        written = upsert_written(self, row, target, values) if target is not None else dict
         # Around the transaction: a deferred foreign key is checked when it commits.
-        with self._write_errors("upsert", "written", lambda: ()), self.db.transaction():
+        with self._write_errors("upsert", "written", lambda: (), written), self.db.transaction():
+            if target is not None:
+                stored = upsert_row(self, row, target, where, values)
+                if stored is not None:
+                    return stored
             existing = self.find_first(where=where)
             if existing is None:
                 return self.insert(create)
@@ -338,35 +392,137 @@ class Repository(Generic[M]):
             updated = self.update(where=key, data=update)
             return updated[0] if updated else existing
 
+    @invalidates
     def truncate(self) -> int:
         """Delete every row; return how many were deleted."""
         return self.delete(where={})
 
+    @invalidates
+    def save(self, instance: M) -> M:
+        """Store ``instance``: insert it when it has no key value, else insert it or update
+        the row with its key (every other field), in one statement; return the row as stored
+        (a new instance, the generated key filled in). ``refresh_on_update`` fields take a
+        new value when a row is updated. See rows/upserts.py."""
+        return _save(self, instance)
+
     # -- reads --------------------------------------------------------------------------------
 
+    @overload
     def find(
         self,
         where: Where | None = None,
         order_by: OrderBy | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> list[M]:
-        """Rows matching ``where``, as model instances."""
+        with_: With | None = None,
+        *,
+        select: None = None,
+    ) -> list[M]: ...
+
+    @overload
+    def find(
+        self,
+        where: Where | None = None,
+        order_by: OrderBy | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        with_: None = None,
+        *,
+        select: Select,
+    ) -> list[Partial[M]]: ...
+
+    @cached_read(unless="select")
+    def find(
+        self,
+        where: Where | None = None,
+        order_by: OrderBy | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        with_: With | None = None,
+        *,
+        select: Select | None = None,
+    ) -> list[M] | list[Partial[M]]:
+        """Rows matching ``where``, as model instances; ``with_`` loads their relations
+        (``docs/relations.md``), one query per relation. With ``select`` (field or column
+        names), only those fields are read, as partial rows (rows/projection.py)."""
+        if select is not None:
+            return self._partial_rows(select, with_, where, order_by, limit, offset)
         condition, params = compile_where(self.info, where, codec=self.codec)
         page, page_params = compile_page(self.info, limit, offset)
+        loader = None if with_ is None else self.relations.loader(with_)
         sql = f"SELECT {self._select} FROM {self._table} WHERE {condition}"
         sql += compile_order_by(self.info, order_by) + page
         with self.db.connection() as conn, statement_limits(self.info, "find", params):
             rows = conn.execute(sql, [*params, *page_params]).fetchall()
+        if loader is not None:
+            return loader.load(self.codec, rows)
         return self.codec.load(rows)
 
-    def find_first(self, where: Where | None = None, order_by: OrderBy | None = None) -> M | None:
-        """The first row matching ``where`` (in ``order_by`` order), or ``None``."""
-        rows = self.find(where=where, order_by=order_by, limit=1)
+    #: @hedystia/db's ``findMany``: the same call as :meth:`find`.
+    find_many = find
+
+    @cached_read
+    def _partial_rows(
+        self,
+        select: Select,
+        with_: With | None,
+        where: Where | None,
+        order_by: OrderBy | None,
+        limit: int | None,
+        offset: int | None,
+    ) -> list[Partial[M]]:
+        """``find(select=...)``: the selected fields of the matching rows."""
+        refuse_with(self.info, with_)
+        return select_rows(self.db, self.codec, select, where, order_by, limit, offset)
+
+    @overload
+    def find_first(
+        self,
+        where: Where | None = None,
+        order_by: OrderBy | None = None,
+        with_: With | None = None,
+        *,
+        select: None = None,
+    ) -> M | None: ...
+
+    @overload
+    def find_first(
+        self,
+        where: Where | None = None,
+        order_by: OrderBy | None = None,
+        with_: None = None,
+        *,
+        select: Select,
+    ) -> Partial[M] | None: ...
+
+    def find_first(
+        self,
+        where: Where | None = None,
+        order_by: OrderBy | None = None,
+        with_: With | None = None,
+        *,
+        select: Select | None = None,
+    ) -> M | Partial[M] | None:
+        """The first row matching ``where`` (in ``order_by`` order), or ``None``; with
+        ``select``, only those fields of it (as :meth:`find`)."""
+        rows: list[M] | list[Partial[M]] = (
+            self.find(where=where, order_by=order_by, limit=1, with_=with_)
+            if select is None
+            else self._partial_rows(select, with_, where, order_by, 1, None)
+        )
         return rows[0] if rows else None
 
-    def get(self, pk: Any) -> M | None:
-        """The row with primary key ``pk`` (a tuple for a composite key), or ``None``."""
+    @overload
+    def get(self, pk: Any, with_: With | None = None, *, select: None = None) -> M | None: ...
+
+    @overload
+    def get(self, pk: Any, with_: None = None, *, select: Select) -> Partial[M] | None: ...
+
+    def get(
+        self, pk: Any, with_: With | None = None, *, select: Select | None = None
+    ) -> M | Partial[M] | None:
+        """The row with primary key ``pk`` (a tuple for a composite key), or ``None``; with
+        ``select``, only those fields of it (as :meth:`find`)."""
         if not self._pk_fields:
             raise QueryError(f"table {self.info.name!r} has no primary key")
         values = pk if isinstance(pk, tuple) else (pk,)
@@ -377,8 +533,12 @@ class Repository(Generic[M]):
             )
         # "eq" spelt out, so that a dict given as the key is a value, not operators.
         where = {field: {"eq": value} for field, value in zip(self._pk_fields, values, strict=True)}
-        return self.find_first(where=where)
+        if select is not None:
+            rows = self._partial_rows(select, with_, where, None, 1, None)
+            return rows[0] if rows else None
+        return self.find_first(where=where, with_=with_)
 
+    @cached_read
     def count(self, where: Where | None = None) -> int:
         """How many rows match ``where``."""
         condition, params = compile_where(self.info, where, codec=self.codec)
@@ -388,6 +548,7 @@ class Repository(Generic[M]):
             ).fetchone()
         return int(n)
 
+    @cached_read
     def exists(self, where: Where | None = None) -> bool:
         """True when at least one row matches ``where``."""
         condition, params = compile_where(self.info, where, codec=self.codec)
@@ -396,6 +557,71 @@ class Repository(Generic[M]):
                 f"SELECT EXISTS (SELECT 1 FROM {self._table} WHERE {condition})", params
             ).fetchone()
         return bool(found)
+
+    # -- aggregates (rows/aggregates.py) ------------------------------------------------------
+
+    def aggregate(
+        self,
+        *,
+        where: Where | None = None,
+        sum: Fields = (),
+        min: Fields = (),
+        max: Fields = (),
+        avg: Fields = (),
+    ) -> Aggregate:
+        """The number of rows matching ``where`` and the ``sum`` / ``min`` / ``max`` /
+        ``avg`` of the fields named (one name or a list each), in one statement."""
+        return _aggregate(self.db, self.codec, where=where, sum=sum, min=min, max=max, avg=avg)
+
+    def group_by(
+        self,
+        by: Fields,
+        *,
+        where: Where | None = None,
+        sum: Fields = (),
+        min: Fields = (),
+        max: Fields = (),
+        avg: Fields = (),
+        order_by: OrderBy | None = None,
+    ) -> list[Group]:
+        """One :class:`~hedystia_models.rows.aggregates.Group` per value of the ``by``
+        field(s) among the rows matching ``where``: its values, row count and aggregates."""
+        return _group_by(
+            self.db,
+            self.codec,
+            by,
+            where=where,
+            sum=sum,
+            min=min,
+            max=max,
+            avg=avg,
+            order_by=order_by,
+        )
+
+    def sum(self, field: str, where: Where | None = None) -> Any:
+        """The exact sum of ``field`` over the rows matching ``where`` (``None`` over no
+        values): an ``int`` for ``int`` and ``bool`` fields, else the field's type."""
+        (value,) = self.aggregate(where=where, sum=field).sum.values()
+        return value
+
+    def min(self, field: str, where: Where | None = None) -> Any:
+        """The least value of ``field`` among the rows matching ``where``, compared as
+        ``order_by`` compares (``None`` over no values)."""
+        (value,) = self.aggregate(where=where, min=field).min.values()
+        return value
+
+    def max(self, field: str, where: Where | None = None) -> Any:
+        """The greatest value of ``field`` among the rows matching ``where``, compared as
+        ``order_by`` compares (``None`` over no values)."""
+        (value,) = self.aggregate(where=where, max=field).max.values()
+        return value
+
+    def avg(self, field: str, where: Where | None = None) -> Any:
+        """The mean of ``field`` over the rows matching ``where`` (``None`` over no
+        values): a ``float``, a ``Decimal`` for ``Decimal`` fields, a ``timedelta`` for
+        ``timedelta`` fields."""
+        (value,) = self.aggregate(where=where, avg=field).avg.values()
+        return value
 
     def __repr__(self) -> str:
         return f"<Repository {self.info.name} ({self.model.__name__})>"

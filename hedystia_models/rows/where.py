@@ -45,8 +45,26 @@ __all__ = [
 ]
 
 #: Operators accepted in ``where`` dicts, e.g. ``{"age": {"gte": 18}}``.
-OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "like", "in", "not_in", "is_null")
+OPERATORS = (
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "between",
+    "not_between",
+    "like",
+    "not_like",
+    "in",
+    "not_in",
+    "is_null",
+)
 _COMPARISONS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+#: ``{"between": [low, high]}``: ``gte`` low and ``lte`` high; ``not_between`` its complement.
+_RANGES = ("between", "not_between")
+#: ``like`` and its complement ``not_like``: patterns matched against stored text.
+_PATTERNS = ("like", "not_like")
 
 Where = Mapping[str, Any]
 OrderBy = str | Sequence[str]
@@ -222,6 +240,12 @@ def _compile(codec: RowCodec[Any], where: Any, depth: int = 0) -> tuple[str, lis
             for _, sub_params in subs:
                 params.extend(sub_params)
             continue
+        if codec.relations is not None and key in codec.relations:
+            # A relation's name (never a field's): some related row matches (rows/relations.py).
+            sql, relation_params = codec.relations.condition(key, value)
+            parts.append(sql)
+            params.extend(relation_params)
+            continue
         mapping = codec.field_for(key)
         column = q(mapping.column)
         if isinstance(value, Mapping) and not value:
@@ -274,7 +298,7 @@ def _condition(
         if operand is None:
             return f"{column} IS NOT NULL", []
         return f"{collated} IS NOT ?", [_operand(codec, mapping, op, operand)]
-    if (op in _COMPARISONS or op == "like") and kind == "json":
+    if (op in _COMPARISONS or op in _RANGES or op in _PATTERNS) and kind == "json":
         raise QueryError(
             f"table {table!r}: {op!r} on the JSON field {field!r} has no right answer: JSON "
             "values have no order, and their stored text is no value to match a pattern "
@@ -282,17 +306,22 @@ def _condition(
         )
     if op in _COMPARISONS:
         return f"{collated} {_COMPARISONS[op]} ?", [_operand(codec, mapping, op, operand)]
-    if op == "like":
+    if op in _RANGES:
+        return _range(codec, mapping, column, collated, op, operand)
+    if op in _PATTERNS:
         if not isinstance(operand, str) or unbindable(operand) is not None:
             raise QueryError(
-                f"table {table!r}: 'like' on {field!r} takes a pattern string (got {operand!r})"
+                f"table {table!r}: {op!r} on {field!r} takes a pattern string (got {operand!r})"
             )
         if not _stored_as_text(mapping):
             raise QueryError(
-                f"table {table!r}: 'like' matches text, and {field!r} is stored as "
+                f"table {table!r}: {op!r} matches text, and {field!r} is stored as "
                 f"{_stored_as(mapping)}"
             )
-        return f"{column} LIKE ?", [operand]
+        if op == "like":
+            return f"{column} LIKE ?", [operand]
+        # The complement of like, as not_in is of in: a NULL is "not like" any pattern.
+        return f"({column} IS NULL OR {column} NOT LIKE ?)", [operand]
     if op in ("in", "not_in"):
         if isinstance(operand, (str, bytes, Mapping)) or not isinstance(operand, Iterable):
             raise QueryError(f"table {table!r}: {op!r} on {field!r} takes a list")
@@ -320,6 +349,29 @@ def _condition(
     raise QueryError(
         f"table {table!r}: unknown operator {op!r} on {field!r} (operators: {', '.join(OPERATORS)})"
     )
+
+
+def _range(
+    codec: RowCodec[Any], mapping: FieldMapping, column: str, collated: str, op: str, operand: Any
+) -> tuple[str, list[Any]]:
+    """``{"between": [low, high]}`` (both ends included, like ``gte`` and ``lte``: ``NULL``
+    is never between) or ``not_between``, its complement (so ``NULL`` is not between). Both
+    bounds are validated and encoded like any comparison value."""
+    if (
+        isinstance(operand, (str, bytes, Mapping))
+        or not isinstance(operand, Sequence)
+        or len(operand) != 2
+        or any(bound is None for bound in operand)
+    ):
+        raise QueryError(
+            f"table {codec.info.name!r}: {op!r} on {mapping.field!r} takes a list of two values "
+            f"[low, high], neither of them None (got {operand!r})"
+        )
+    bounds = [_operand(codec, mapping, op, bound) for bound in operand]
+    test = f"{collated} BETWEEN ? AND ?"
+    if op == "between":
+        return test, bounds
+    return f"({column} IS NULL OR NOT ({test}))", bounds
 
 
 def _operand(codec: RowCodec[Any], mapping: FieldMapping, op: str, value: Any) -> Any:

@@ -180,7 +180,8 @@ def empty_dict_on_json(tmp: Path) -> None:
     "An empty dict of operators for a field that is not JSON",
     QueryError,
     "table 'notes': the empty dict given for 'score' names no operator, so it would match every "
-    "row; give one (eq, ne, gt, gte, lt, lte, like, in, not_in, is_null) or leave 'score' out",
+    "row; give one (eq, ne, gt, gte, lt, lte, between, not_between, like, not_like, in, not_in, "
+    "is_null) or leave 'score' out",
     setup=notes,
 )
 def empty_operators(tmp: Path) -> None:
@@ -213,3 +214,114 @@ def where_nested_too_deep(tmp: Path) -> None:
     for _ in range(1_000):
         where = {"and": [where]}
     find(tmp, where=where)
+
+
+def repo_call(tmp: Path, call: str, *args: Any, **kwargs: Any) -> object:
+    with database(schemas=[Note], connection=tmp / "app.db") as db:
+        return getattr(db.table(Note), call)(*args, **kwargs)
+
+
+@bad_input(
+    "Queries",
+    "`between` given one value",
+    QueryError,
+    "table 'notes': 'between' on 'score' takes a list of two values [low, high], neither of "
+    "them None (got [1.0])",
+    setup=notes,
+)
+def between_one_value(tmp: Path) -> None:
+    find(tmp, where={"score": {"between": [1.0]}})
+
+
+@bad_input(
+    "Queries",
+    "`between` with an open end (None)",
+    QueryError,
+    "table 'notes': 'between' on 'at' takes a list of two values [low, high], neither of them "
+    "None (got [None, '2026-01-01'])",
+    setup=notes,
+)
+def between_open_end(tmp: Path) -> None:
+    find(tmp, where={"at": {"between": [None, "2026-01-01"]}})
+
+
+@bad_input(
+    "Queries",
+    "not_between on a JSON field",
+    QueryError,
+    "table 'notes': 'not_between' on the JSON field 'meta' has no right answer: JSON values "
+    "have no order, and their stored text is no value to match a pattern against; use eq, ne, "
+    "in, not_in or is_null",
+    setup=notes,
+)
+def not_between_on_json(tmp: Path) -> None:
+    find(tmp, where={"meta": {"not_between": [{}, {"a": 9}]}})
+
+
+@bad_input(
+    "Queries",
+    "select a field the table does not have",
+    QueryError,
+    "table 'notes' has no field or column 'scor' to select (fields: id, score, meta, tags, at, "
+    "alarm)",
+    setup=notes,
+)
+def select_unknown(tmp: Path) -> None:
+    find(tmp, select=["id", "scor"])
+
+
+@bad_input(
+    "Queries",
+    "select with no field",
+    QueryError,
+    "table 'notes': select names no field; leave it out to read whole rows",
+    setup=notes,
+)
+def select_nothing(tmp: Path) -> None:
+    find(tmp, select=[])
+
+
+@bad_input(
+    "Queries",
+    "the sum of a datetime field",
+    QueryError,
+    "table 'notes': 'sum' of 'at' has no right answer: it holds datetimes, not numbers; sum "
+    "and avg take int, bool, float, Decimal and timedelta fields",
+    setup=notes,
+)
+def sum_of_datetimes(tmp: Path) -> None:
+    repo_call(tmp, "sum", "at")
+
+
+@bad_input(
+    "Queries",
+    "the max of a JSON field",
+    QueryError,
+    "table 'notes': 'max' of the JSON field 'meta' has no right answer: JSON values have no order",
+    setup=notes,
+)
+def max_of_json(tmp: Path) -> None:
+    repo_call(tmp, "aggregate", max=["score", "meta"])
+
+
+@bad_input(
+    "Queries",
+    "group_by a set field (equal sets can be stored differently)",
+    QueryError,
+    "table 'notes': cannot group by 'tags': its values hold sets, whose items are stored in no "
+    "fixed order, so equal values could be told apart; use a sorted list instead",
+    setup=notes,
+)
+def group_by_set(tmp: Path) -> None:
+    repo_call(tmp, "group_by", "tags")
+
+
+@bad_input(
+    "Queries",
+    "group_by ordered by a field it does not group by",
+    QueryError,
+    "table 'notes': group_by can order only by the fields it groups by (at), not 'score'",
+    setup=notes,
+)
+def group_by_order_by_other(tmp: Path) -> None:
+    repo_call(tmp, "group_by", "at", sum="score", order_by="-score")

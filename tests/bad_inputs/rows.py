@@ -7,7 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hedystia_models import Field, QueryError, RowError, Table, database
+from hedystia_models import (
+    ConfigurationError,
+    Field,
+    QueryError,
+    RowError,
+    SchemaError,
+    Table,
+    database,
+)
 
 from . import bad_input
 
@@ -324,3 +332,97 @@ def tuple_in_bare_list(tmp: Path) -> None:
 def int_key_in_any_json(tmp: Path) -> None:
     with database(schemas=[Setting], connection=tmp / "app.db") as db:
         db.table(Setting).update(where={}, data={"items": [{1: "one"}]})
+
+
+# -- instances, refreshed fields, the read cache (issue 13) ------------------------------------
+
+
+class Log(Table, table="logs"):
+    message: str
+
+
+class Stamp(Table, table="stamps"):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    at: datetime = Field(default=datetime(2026, 1, 1), refresh_on_update=lambda: "soon")
+
+
+def logs_and_stamps(tmp: Path) -> None:
+    with database(schemas=[Log, Stamp], connection=tmp / "app.db", sync_schemas=True) as db:
+        db.table(Stamp).insert({"name": "a"})
+
+
+@bad_input(
+    "Rows",
+    "`save(instance)` on a table without a primary key",
+    QueryError,
+    "table 'logs' has no primary key: save() finds its row by the key; use insert instead",
+    setup=logs_and_stamps,
+)
+def save_without_a_primary_key(tmp: Path) -> None:
+    with database(schemas=[Log, Stamp], connection=tmp / "app.db") as db:
+        db.table(Log).save(Log(message="lost"))
+
+
+@bad_input(
+    "Rows",
+    "`delete(instance)` of an instance that was never saved (no key value)",
+    QueryError,
+    "table 'owners': the Owner has no value for its key field 'id', so it is no row of the "
+    "table (save it first)",
+    setup=pets,
+)
+def delete_an_unsaved_instance(tmp: Path) -> None:
+    with database(schemas=PETS, connection=tmp / "app.db") as db:
+        db.table(Owner).delete(Owner(email="ann@x"))
+
+
+@bad_input(
+    "Rows",
+    "`delete(instance)` given a row of another table",
+    QueryError,
+    "table 'owners': delete() takes an instance of Owner (got Pet); for a condition write "
+    "delete(where={...})",
+    setup=pets,
+)
+def delete_an_instance_of_another_model(tmp: Path) -> None:
+    with database(schemas=PETS, connection=tmp / "app.db") as db:
+        db.table(Owner).delete(Pet(id=1, owner_id=1))  # type: ignore[call-overload]
+
+
+@bad_input(
+    "Rows",
+    "A `refresh_on_update` function whose value the field rejects, at an update",
+    RowError,
+    "table 'stamps': 1 invalid value(s), nothing was written:\n"
+    "  row, field 'at': Input should be a valid datetime or date, input is too short",
+    setup=logs_and_stamps,
+)
+def refreshed_value_rejected(tmp: Path) -> None:
+    with database(schemas=[Log, Stamp], connection=tmp / "app.db") as db:
+        db.table(Stamp).update(where={}, data={"name": "b"})
+
+
+@bad_input(
+    "Models",
+    "`refresh_on_update=True` on a field without a `default_factory`",
+    SchemaError,
+    "Touched.at: refresh_on_update=True calls the field's default_factory, and it has none; "
+    "give the function to call instead (refresh_on_update=utcnow)",
+)
+def refresh_without_a_factory(tmp: Path) -> None:
+    class Touched(Table, table="touched"):
+        id: int | None = Field(default=None, primary_key=True)
+        at: datetime = Field(default=datetime(2026, 1, 1), refresh_on_update=True)
+
+
+@bad_input(
+    "Rows",
+    "`cache=` naming a table the database does not have",
+    ConfigurationError,
+    "cache= names 'owner', which is no table of this database (tables: codes, owners, pets, "
+    "visits)",
+    setup=pets,
+)
+def cache_for_an_unknown_table(tmp: Path) -> None:
+    database(schemas=PETS, connection=tmp / "app.db", cache={"owner": True})
