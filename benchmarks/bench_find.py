@@ -8,6 +8,10 @@ Contenders, each reading the same 100,000 rows from one database file:
 * ``hedystia``: ``db.table(Model).find()``: decoding stored values and validating instances;
 * ``sqlite-utils``: ``Table.rows`` as dicts (a peer; it returns raw values, not models).
 
+Target (issue #14): hedystia / target <= 1.0, measured as the issue states it (medians of
+paired ratios) by ``benchmarks/bench_rows.py`` (``bench_find``); this script also shows the
+floor and sqlite-utils.
+
 Usage: ``python benchmarks/bench_find.py [--rows N] [--repeat R]``.
 """
 

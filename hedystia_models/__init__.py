@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .aio import AsyncDatabase, AsyncRepository
+from typing import TYPE_CHECKING, Any
+
 from .database import Database, database
 from .errors import (
     ConfigurationError,
@@ -19,7 +20,6 @@ from .errors import (
     UnknownTableAttributeError,
     UnknownTableError,
 )
-from .inspect import inspect_models
 from .migrate.context import MigrationContext
 from .migrate.migrations import MigrationDefinition, MigrationStatus, migration
 from .migrate.operations import Operation, Safety
@@ -32,6 +32,36 @@ from .rows.cache import Cache
 from .rows.projection import Partial
 from .rows.repository import Repository
 from .schema.spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
+
+if TYPE_CHECKING:
+    from .aio import AsyncDatabase, AsyncRepository
+    from .inspect import inspect_models
+
+# Names whose modules only some programs need, imported on first use (issue 14): the async API
+# brings asyncio (with ssl, sockets and subprocesses), and inspect_models the whole
+# code-writing side of ``hedystia-models inspect``. ``from hedystia_models import
+# AsyncDatabase`` works as before; ``import hedystia_models`` alone loads neither.
+_LAZY = {
+    "AsyncDatabase": "aio",
+    "AsyncRepository": "aio",
+    "inspect_models": "inspect",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Aggregate",

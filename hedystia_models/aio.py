@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 from .errors import ConfigurationError
 from .model.table import Table
@@ -220,9 +220,27 @@ class AsyncRepository(Generic[M]):
         """:meth:`Repository.insert`, awaited."""
         return await self._aio.run(self.sync.insert, row)
 
-    async def insert_many(self, rows: Iterable[M | Mapping[str, Any]]) -> list[M]:
-        """:meth:`Repository.insert_many`, awaited (``rows`` is read on the worker)."""
-        return await self._aio.run(self.sync.insert_many, rows)
+    @overload
+    async def insert_many(
+        self, rows: Iterable[M | Mapping[str, Any]], *, returning: Literal[True] = True
+    ) -> list[M]: ...
+
+    @overload
+    async def insert_many(
+        self, rows: Iterable[M | Mapping[str, Any]], *, returning: Literal[False]
+    ) -> int: ...
+
+    @overload
+    async def insert_many(
+        self, rows: Iterable[M | Mapping[str, Any]], *, returning: bool
+    ) -> list[M] | int: ...
+
+    async def insert_many(
+        self, rows: Iterable[M | Mapping[str, Any]], *, returning: bool = True
+    ) -> list[M] | int:
+        """:meth:`Repository.insert_many`, awaited (``rows`` is read on the worker); with
+        ``returning=False``, the number of rows."""
+        return await self._aio.run(self.sync.insert_many, rows, returning=returning)
 
     async def update(self, *, where: Where, data: Mapping[str, Any]) -> list[M]:
         """:meth:`Repository.update`, awaited."""

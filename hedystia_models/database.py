@@ -6,18 +6,18 @@ import os
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlite_utils
 
-from .engine.sqlite.connection import SQLiteLockedError, is_open, lock_budget, named_failure
+from .engine.sqlite.connection import SQLiteLockedError, lock_budget, named_failure
 from .engine.sqlite.executor import SQLiteExecutor
 from .engine.sqlite.opening import ConnectionLike, open_database
 from .engine.sqlite.pool import ConnectionPool, holding
-from .engine.sqlite.transaction import write_transaction
-from .errors import ConfigurationError, DatabaseFileError, MigrationError
+from .engine.sqlite.transaction import block_savepoint, write_transaction
+from .errors import ConfigurationError, DatabaseFileError, HedystiaError, MigrationError
 from .migrate import history
 from .migrate.migrations import MigrationDefinition, MigrationStatus, Migrator, load_migrations
 from .migrate.plan import Plan
@@ -42,6 +42,23 @@ DEFAULT_BUSY_TIMEOUT = 30.0
 SUPPORTED_DATABASES = ("sqlite",)
 
 M = TypeVar("M", bound=Table)
+
+
+#: How many times this process is a forked child of the one that imported the package.
+#: :attr:`Database.conn` keeps each thread's connection in the thread's local storage, with
+#: this count, so that a call finds it without asking the pool (which compares process ids,
+#: a system call each time, to notice a fork); after a fork the kept connections are the
+#: parent's, so each thread asks the pool once again.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 
 class Database:
@@ -91,7 +108,7 @@ class Database:
             opened.db, opened.opener, owned=opened.owned, settings=opened.settings
         )
         self._owned = opened.owned
-        self._local = threading.local()  # this thread's transaction depth
+        self._local = threading.local()  # this thread's transaction depth and connection
         #: The database file (``":memory:"`` for one in memory), as errors name it.
         self.path: str = opened.path
         #: Opened with ``connection={"filename": ..., "read_only": True}``: every write fails.
@@ -141,10 +158,20 @@ class Database:
         """The calling thread's ``sqlite3.Connection``; a
         :class:`~hedystia_models.errors.DatabaseFileError` naming the file once the database
         is closed."""
-        conn = self.sqlite.conn
-        if not is_open(conn):
-            raise DatabaseFileError(f"database {self.path!r} is closed", self.path)
-        return conn
+        kept = getattr(self._local, "conn", None)
+        if kept is not None and kept[0] == _forks:
+            conn: sqlite3.Connection = kept[1]
+        else:  # the thread's first call, or its first in a forked child
+            conn = self.sqlite.conn
+            self._local.conn = (_forks, conn)
+        if not self._pool.closed:
+            try:
+                conn.total_changes  # noqa: B018 - raises once the connection is closed (is_open)
+            except sqlite3.ProgrammingError:
+                pass
+            else:
+                return conn
+        raise DatabaseFileError(f"database {self.path!r} is closed", self.path)
 
     @property
     def executor(self) -> SQLiteExecutor:
@@ -207,16 +234,48 @@ class Database:
                     else:
                         yield conn
             except Exception as exc:
-                named = named_failure(
-                    exc,
-                    self.path,
-                    self.busy_timeout,
-                    read_only=self.read_only,
-                    suffix=self._migration_outcome(exc),
-                )
+                named = self._named(exc)
                 if named is None:
                     raise
                 raise named from exc
+
+    def _named(self, exc: Exception) -> HedystiaError | None:
+        """The named error of ``exc`` (see :meth:`_guard`), ``None`` when it has none."""
+        return named_failure(
+            exc,
+            self.path,
+            self.busy_timeout,
+            read_only=self.read_only,
+            suffix=self._migration_outcome(exc),
+        )
+
+    def _read_one(self, sql: str, params: Sequence[Any]) -> Any:
+        """The first row of one read statement (``None`` when there is none): what ``with
+        self.connection() as conn:`` and ``conn.execute(sql, params).fetchone()`` in it give,
+        for less.
+
+        A single statement waits for a lock once at most, on the connection's busy timeout:
+        outside a call that is ``busy_timeout`` (every :func:`lock_budget` sets it back), and
+        inside one (a read in a transaction) what is left of that call's budget, as set. So
+        the budget of :meth:`_guard` would change nothing here, and is left out."""
+        pool = self._pool
+        if pool.shared:
+            with pool.lock:
+                return self._fetch_one(self.conn, sql, params)
+        # self.conn, inline: a connection closed meanwhile fails in execute, named the same.
+        kept = getattr(self._local, "conn", None)
+        if kept is None or kept[0] != _forks or pool.closed:
+            return self._fetch_one(self.conn, sql, params)
+        return self._fetch_one(kept[1], sql, params)
+
+    def _fetch_one(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Any:
+        try:
+            return conn.execute(sql, params).fetchone()
+        except Exception as exc:  # a closed connection too: "database ... is closed"
+            named = self._named(exc)
+            if named is None:
+                raise
+            raise named from exc
 
     def _migration_outcome(self, exc: Exception) -> str:
         """What became of the migration ``exc`` stopped, as a message suffix ('' if none)."""
@@ -442,13 +501,23 @@ class Database:
                         self._read_cache.flush()
         return rows
 
-    @contextmanager
-    def transaction(self) -> Iterator[Database]:
+    def transaction(self) -> AbstractContextManager[Database]:
         """Group writes atomically: commit at the end of the block, roll back on error.
 
         Nested blocks are savepoints. The write lock is taken at the start (``BEGIN
         IMMEDIATE``), so a busy database is waited for rather than failing midway.
         """
+        return _Transaction(self)
+
+    def _write(self) -> _Transaction:
+        """:meth:`transaction`, for the repository's writes: the block's ``conn`` is the
+        connection it writes on."""
+        return _Transaction(self)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Database]:
+        """:meth:`transaction`, whole: the call's guard, lock budget and write lock, then
+        ``BEGIN IMMEDIATE`` (a savepoint when a transaction is open)."""
         with self._guard(write=True) as conn:
             self._depth += 1
             try:
@@ -492,6 +561,85 @@ class Database:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _Transaction:
+    """The block of :meth:`Database.transaction`.
+
+    A block inside another block of the same thread is a savepoint of its transaction and no
+    more: the outer block holds the call's guard (the shared connection's lock), its lock
+    budget and the write lock, and runs ``BEGIN IMMEDIATE`` and ``COMMIT``, so the inner one
+    opens and releases its savepoint, and names SQLite's failures as :meth:`Database._guard`
+    does. Every other block is :meth:`Database._transaction`. Which one is decided on entry,
+    on the thread that enters (``db.aio`` makes the block on the event loop's thread and
+    enters it on a worker)."""
+
+    __slots__ = ("_db", "_depth", "_general", "conn")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._general: AbstractContextManager[Database] | None = None
+        self._depth = 0  #: the block's depth when it is a savepoint
+        #: The connection of the block, once entered.
+        self.conn: sqlite3.Connection
+
+    def __enter__(self) -> Database:
+        db = self._db
+        local = db._local  # the thread's depth, as Database._depth reads it
+        depth = getattr(local, "depth", 0)
+        if depth:
+            conn = db.conn  # a DatabaseFileError once the database is closed
+            if conn.in_transaction:
+                depth += 1
+                try:
+                    conn.execute(block_savepoint(depth)[0])
+                except Exception as exc:
+                    named = db._named(exc)
+                    if named is None:
+                        raise
+                    raise named from exc
+                self.conn = conn
+                self._general = None
+                self._depth = local.depth = depth
+                return db
+        general = self._general = db._transaction()
+        entered = general.__enter__()
+        self.conn = db.conn
+        return entered
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        general = self._general
+        if general is not None:
+            self._general = None
+            return general.__exit__(exc_type, exc, tb)
+        depth, self._depth = self._depth, 0
+        assert depth, "the block was not entered"
+        db, conn = self._db, self.conn
+        _, release, rollback = block_savepoint(depth)
+        try:
+            try:
+                if exc_type is None:
+                    conn.execute(release)
+                elif conn.in_transaction:  # not when SQLite rolled the transaction back
+                    conn.execute(rollback)
+                    conn.execute(release)
+            finally:
+                db._local.depth = depth - 1
+        except Exception as error:
+            named = db._named(error)
+            if named is None:
+                raise
+            raise named from error
+        if isinstance(exc, Exception):
+            named = db._named(exc)
+            if named is not None:
+                raise named from exc
+        return None
 
 
 def database(

@@ -60,3 +60,28 @@ def test_relations_benchmark_runs_and_reports_every_contender() -> None:
     for contender in ("floor", "hedystia", "sqlmodel"):
         assert contender in out
     assert "hedystia / floor =" in out and "hedystia / sqlmodel =" in out
+
+
+def test_run_harness_runs_every_case_at_tiny_sizes_without_writing() -> None:
+    """``benchmarks/run.py --quick --no-write``: every case of issue 14, the peers and the
+    chart's measurements run (a case that raises makes it exit 2), nothing is written."""
+    kept = {path: path.stat().st_mtime_ns for path in BENCHMARKS.iterdir() if path.is_file()}
+    out = run_benchmark("run.py", "--quick", "--no-write")
+    for case in (
+        "plan_growth_1000",
+        "plan_growth_3000",
+        "noop_sync",
+        "first_sync",
+        "insert_many",
+        "insert_count",
+        "find",
+        "insert_one",
+        "get",
+        "import",
+    ):
+        assert f"\n{case} " in out, case
+    for peer in ("sqlite-utils insert_all", "SQLModel add_all", "SQLModel session.get"):
+        assert peer in out
+    assert "(not written: --no-write" in out
+    assert {path: path.stat().st_mtime_ns for path in kept} == kept
+    assert {path for path in BENCHMARKS.iterdir() if path.is_file()} == set(kept)

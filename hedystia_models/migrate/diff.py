@@ -20,7 +20,7 @@ from ..schema.compare import (
     table_changes,
 )
 from ..schema.quoting import fold_identifier
-from ..schema.spec import IndexSpec, TableSpec, index_name
+from ..schema.spec import ColumnSpec, IndexSpec, TableSpec, index_name
 from ..schema.state import DatabaseState
 from .operations import (
     AddColumn,
@@ -117,21 +117,32 @@ def _diff_table(
     return ops
 
 
+def _columns_by_name(table: TableSpec) -> dict[str, ColumnSpec]:
+    """``table``'s columns by folded name (the first of a name, as :meth:`TableSpec.column`
+    finds it): looking each column up in the other spec stays linear in the columns."""
+    found: dict[str, ColumnSpec] = {}
+    for column in table.columns:
+        found.setdefault(fold_identifier(column.name), column)
+    return found
+
+
 def _diff_columns(
     table: TableSpec, current: TableSpec, has_rows: bool, strict_defaults: bool, notes: list[str]
 ) -> tuple[list[PlannedOperation], TableSpec]:
     """Column operations, and the table as it will be after the safe ones."""
     ops: list[PlannedOperation] = []
     working = current
+    live = _columns_by_name(current)
+    declared = {fold_identifier(c.name) for c in table.columns}
     for column in table.columns:
-        if not current.has_column(column.name):
+        found = live.get(fold_identifier(column.name))
+        if found is None:
             op = AddColumn(table.name, spec=column)
             safety, reason = add_column_verdict(current.name, column, has_rows)
             ops.append(PlannedOperation(op, safety=safety, reason=reason))
             if safety is Safety.SAFE:
                 working = working.with_column(column)
             continue
-        found = current.column(column.name)
         changes = column_changes(column, found, strict_defaults=strict_defaults)
         note = None if strict_defaults else default_note(column, found)
         if note is not None:
@@ -140,7 +151,7 @@ def _diff_columns(
             alter = AlterColumn(table.name, desired=column, actual=found, changes=tuple(changes))
             ops.append(_unsafe(alter, "a column's definition changes only in a migration"))
     for column in current.columns:
-        if not table.has_column(column.name):
+        if fold_identifier(column.name) not in declared:
             ops.append(
                 _unsafe(
                     DropColumn(table.name, spec=column),
@@ -162,7 +173,8 @@ def _diff_indexes(
     live_constraints = {tuple(fold_identifier(c) for c in u) for u in current.unique_together}
     # Columns the safe operations do not add (their add is blocked): an index that uses one,
     # as a key, in an expression or in its WHERE, cannot be created yet.
-    missing = [c.name for c in table.columns if not working.has_column(c.name)]
+    present = {fold_identifier(c.name) for c in working.columns}
+    missing = [c.name for c in table.columns if fold_identifier(c.name) not in present]
 
     def take(found: IndexSpec | None) -> IndexSpec | None:
         if found is not None:

@@ -48,6 +48,7 @@ __all__ = [
     "ignore_patterns",
     "ignored_by",
     "plan_for",
+    "plan_state",
     "reference_problems",
     "refuse_bad_references",
     "refuse_ignored_specs",
@@ -72,28 +73,76 @@ def plan_for(
     work is a :class:`~hedystia_models.errors.SchemaError` (:func:`refuse_bad_references`;
     not checked with ``only``, which reads part of the database, nor without
     ``check_references``)."""
+    return plan_state(
+        specs,
+        executor,
+        only,
+        ignore_tables=ignore_tables,
+        strict_defaults=strict_defaults,
+        check_references=check_references,
+    )[1]
+
+
+def plan_state(
+    specs: Sequence[TableSpec],
+    executor: Executor,
+    only: Sequence[str] | None = None,
+    *,
+    ignore_tables: Sequence[str] = (),
+    strict_defaults: bool = False,
+    check_references: bool = True,
+    before: tuple[DatabaseState, Plan] | None = None,
+) -> tuple[DatabaseState, Plan]:
+    """:func:`plan_for`, returning the state read with the plan.
+
+    ``before``: a (state, plan) this function returned earlier for the same arguments (sync
+    plans once before taking the write lock, and again under it). The database is read again
+    in any case; when it reads back the same (equal state, and the same ``schema_version``,
+    which any change of the schema moves), that plan is the one the same diff and compilation
+    would make again, and is returned as it is, sparing them."""
     refuse_ignored_specs(specs, ignore_tables)
     if only is not None and ignore_tables:
         only = [name for name in only if ignored_by(name, ignore_tables) is None]
     everything = executor.read_state(only)
+    if before is not None and _same_database(before[0], everything):
+        return everything, before[1]
     if check_references and only is None:
         refuse_bad_references(specs, everything, ignore_tables)
     state = without_ignored(everything, ignore_tables)
-    return compile_plan(diff(specs, state, strict_defaults=strict_defaults), state, executor)
+    plan = compile_plan(diff(specs, state, strict_defaults=strict_defaults), state, executor)
+    return everything, plan
+
+
+def _same_database(before: DatabaseState, now: DatabaseState) -> bool:
+    """True when two reads of a database found the same schema and the same tables holding
+    rows (``schema_version`` known and equal in both)."""
+    return (
+        before.schema_version is not None
+        and before.schema_version == now.schema_version
+        and before == now
+    )
 
 
 def reference_problems(specs: Sequence[TableSpec], state: DatabaseState) -> list[ReferenceProblem]:
     """What is wrong with the foreign keys of ``specs``, each checked against the table it
     references: its spec among ``specs`` when one declares it, else the table as ``state``
     describes it (pure; see :func:`~hedystia_models.schema.state.reference_problem`)."""
-    parents = {fold_identifier(n): ParentKeys.of(t) for n, t in state.tables.items()}
-    parents.update({fold_identifier(t.name): ParentKeys.of(t) for t in specs})
+    tables = {fold_identifier(n): t for n, t in state.tables.items()}
+    tables.update({fold_identifier(t.name): t for t in specs})
+    parents: dict[str, ParentKeys] = {}  # of the tables some key references, made once each
+
+    def keys_of(folded: str) -> ParentKeys | None:
+        found = parents.get(folded)
+        if found is None and folded in tables:
+            found = parents[folded] = ParentKeys.of(tables[folded])
+        return found
+
     views = {fold_identifier(d.name) for d in state.dependents if d.kind == "view"}
     problems: list[ReferenceProblem] = []
     for spec in specs:
         for edge in foreign_keys_of(spec):
             other = fold_identifier(edge.other_table)
-            found = reference_problem(edge, parents.get(other), is_view=other in views)
+            found = reference_problem(edge, keys_of(other), is_view=other in views)
             if found is not None:
                 problems.append(found)
     return problems

@@ -16,7 +16,6 @@ it was before it ran, when it is recorded.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import sqlite3
 import threading
@@ -108,6 +107,8 @@ def _call(step: Step, ctx: MigrationContext, direction: str) -> None:
 
 
 def _await(awaitable: Any) -> None:
+    import asyncio  # only async steps need it; importing the package does not (issue 14)
+
     async def runner() -> None:
         await awaitable
 

@@ -35,12 +35,14 @@ from ..engine import Compiled, Executor
 from ..engine.sqlite.introspect import schema_version
 from ..engine.sqlite.transaction import ForeignKeyGuard, schema_transaction
 from ..errors import OperationError, SyncError
+from ..model.table import spec_digest
 from ..schema.quoting import fold_identifier
 from ..schema.spec import TableSpec
+from ..schema.state import DatabaseState
 from . import history
 from .operations import CreateTable, DropTable, RenameTable
 from .plan import Plan
-from .planner import plan_for, refuse_bad_references
+from .planner import plan_for, plan_state, refuse_bad_references
 
 __all__ = ["create_missing_tables", "fingerprint", "is_known_in_sync", "sync"]
 
@@ -49,18 +51,20 @@ logger = logging.getLogger("hedystia_models")
 _STATE_KEY = "sync_fingerprint"
 #: Tables (folded names) holding the unsafe differences the last sync left alone, as JSON.
 _DRIFT_KEY = "sync_drift"
-_SPEC_FORMAT = "2"
+_SPEC_FORMAT = "3"  # 3: the digest of each spec's repr, not the repr
 
 
 def fingerprint(
     specs: Sequence[TableSpec], ignore_tables: Sequence[str] = (), strict_defaults: bool = False
 ) -> str:
     """A stable hash of a model set's table specs and of the ``ignore_tables`` patterns (as
-    they match: case and order make no difference), so changing either plans again."""
+    they match: case and order make no difference), so changing either plans again. It hashes
+    the digest of each spec (:func:`~hedystia_models.model.table.spec_digest`), which a model
+    made when its class was created: a few bytes per model at start-up."""
     digest = hashlib.sha256(_SPEC_FORMAT.encode())
     for spec in sorted(specs, key=lambda s: s.name):
-        digest.update(repr(spec).encode())
-    # A spec's repr never holds a NUL, so the patterns cannot pass for a spec.
+        digest.update(spec_digest(spec))
+    # The specs' digests have a fixed length, so the patterns cannot pass for a spec.
     patterns = sorted({fold_identifier(pattern) for pattern in ignore_tables})
     digest.update(b"\0ignore_tables\0" + json.dumps(patterns).encode())
     if strict_defaults:
@@ -68,13 +72,8 @@ def fingerprint(
     return digest.hexdigest()
 
 
-def _stamp(
-    conn: sqlite3.Connection,
-    specs: Sequence[TableSpec],
-    ignore_tables: Sequence[str],
-    strict_defaults: bool = False,
-) -> str:
-    return f"{fingerprint(specs, ignore_tables, strict_defaults)}:{schema_version(conn)}"
+def _stamp(conn: sqlite3.Connection, digest: str) -> str:
+    return f"{digest}:{schema_version(conn)}"
 
 
 def is_known_in_sync(
@@ -85,8 +84,11 @@ def is_known_in_sync(
 ) -> bool:
     """True when the recorded fingerprint matches ``specs`` and ``ignore_tables`` and the
     schema has not changed (``False`` when nothing is recorded: no bookkeeping tables)."""
-    stamp = _stamp(conn, specs, ignore_tables, strict_defaults)
-    return history.read_state(conn, _STATE_KEY) == stamp
+    return _known_in_sync(conn, fingerprint(specs, ignore_tables, strict_defaults))
+
+
+def _known_in_sync(conn: sqlite3.Connection, digest: str) -> bool:
+    return history.read_state(conn, _STATE_KEY) == _stamp(conn, digest)
 
 
 def _raise_if_blocked(plan: Plan) -> None:
@@ -115,15 +117,20 @@ def sync(
     the tables it concerns; with no drift it is empty.
     """
     conn = db.conn
-    if not conn.in_transaction and is_known_in_sync(conn, specs, ignore_tables, strict_defaults):
+    digest = fingerprint(specs, ignore_tables, strict_defaults)  # once per sync
+    if not conn.in_transaction and _known_in_sync(conn, digest):
         drift = _known_drift(conn, specs, executor, ignore_tables, strict_defaults)
         if drift is not None:
             _warn_unsafe(drift)
             return drift
-    first = plan_for(specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults)
+    state, first = plan_state(
+        specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults
+    )
     _raise_if_blocked(first)  # fail fast, before waiting for the write lock
     if first.safe:
-        plan = _apply_locked(db, specs, executor, ignore_tables, strict_defaults)
+        plan = _apply_locked(
+            db, specs, executor, ignore_tables, strict_defaults, digest, state, first
+        )
     elif not history.tables_exist(conn):
         # Nothing to apply and nothing recorded yet (a database another tool made): creating
         # the bookkeeping tables just to hold a fingerprint would leave tables of ours that
@@ -132,7 +139,7 @@ def sync(
     else:
         plan = first
         try:
-            _apply_locked(db, specs, executor, ignore_tables, strict_defaults)
+            _apply_locked(db, specs, executor, ignore_tables, strict_defaults, digest, state, first)
         except sqlite3.OperationalError as exc:
             # Only the fingerprint needed writing, and the database refused the write (a
             # read-only file): the schema is as the models want it, so start-up goes on and the
@@ -159,23 +166,24 @@ def create_missing_tables(
     the migrations creates the rest, or refuses what still cannot work. Any other foreign key
     that cannot work is a :class:`~hedystia_models.errors.SchemaError` here already."""
 
-    def planned() -> Plan:
-        return plan_for(
+    def planned(before: tuple[DatabaseState, Plan] | None = None) -> tuple[DatabaseState, Plan]:
+        return plan_state(
             specs,
             executor,
             ignore_tables=ignore_tables,
             strict_defaults=strict_defaults,
             check_references=False,
+            before=before,
         )
 
     first = planned()
-    if not any(isinstance(op.operation, CreateTable) for op in first.safe):
+    if not any(isinstance(op.operation, CreateTable) for op in first[1].safe):
         return Plan()
     guard = ForeignKeyGuard(db.conn)
     try:
         with schema_transaction(db.conn, guard):
             waiting = _waiting_tables(specs, executor, ignore_tables)
-            plan = planned()
+            _, plan = planned(first)
             creates = Plan(
                 tuple(
                     op
@@ -235,21 +243,31 @@ def _apply_locked(
     executor: Executor,
     ignore_tables: Sequence[str],
     strict_defaults: bool,
+    digest: str,
+    before: DatabaseState,
+    first: Plan,
 ) -> Plan:
+    """Plan again under the write lock (the plan made before it, ``first`` from ``before``,
+    is taken over only when the database reads back the same, see
+    :func:`~.planner.plan_state`), apply the safe operations, record them and the
+    fingerprint, in one transaction."""
     conn = db.conn
     guard = ForeignKeyGuard(conn)
     try:
         with schema_transaction(conn, guard):
-            plan = plan_for(
-                specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults
+            _, plan = plan_state(
+                specs,
+                executor,
+                ignore_tables=ignore_tables,
+                strict_defaults=strict_defaults,
+                before=(before, first),
             )
             _raise_if_blocked(plan)
             if not plan.safe and not history.tables_exist(conn):
                 return plan  # nothing to apply and nothing recorded: create nothing (see sync)
             _cover(guard, plan)
             _execute(db, plan, executor)
-            stamp = _stamp(conn, specs, ignore_tables, strict_defaults)
-            history.write_state(conn, _STATE_KEY, stamp)
+            history.write_state(conn, _STATE_KEY, _stamp(conn, digest))
             drift = sorted({fold_identifier(op.table) for op in plan.unsafe})
             history.write_state(conn, _DRIFT_KEY, json.dumps(drift))
     except OperationError as exc:  # the foreign-key check before COMMIT
@@ -259,13 +277,25 @@ def _apply_locked(
 
 def _cover(guard: ForeignKeyGuard, plan: Plan) -> None:
     """Have ``guard`` check the tables ``plan``'s safe operations change, and the tables that
-    reference one they rebuild, rename or drop."""
+    reference one they rebuild, rename or drop. A table the plan only creates is left out:
+    it is new and empty when the check runs (sync writes no rows), so no row of it can lack
+    its parent; a foreign key of it that SQLite could not enforce is found all the same (that
+    check covers the whole database)."""
     replaced = [
         op.table
         for op in plan.safe
         if op.rebuild or isinstance(op.operation, (RenameTable, DropTable))
     ]
-    guard.cover((op.table for op in plan.safe), children_of=replaced)
+    created = {
+        fold_identifier(op.table) for op in plan.safe if isinstance(op.operation, CreateTable)
+    }
+    only_created = created - {
+        fold_identifier(op.table) for op in plan.safe if not isinstance(op.operation, CreateTable)
+    }
+    guard.cover(
+        (op.table for op in plan.safe if fold_identifier(op.table) not in only_created),
+        children_of=replaced,
+    )
 
 
 def _known_drift(

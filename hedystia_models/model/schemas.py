@@ -87,10 +87,11 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
 
     result: dict[str, type[Table]] = {}
     claimed: dict[str, type[Table]] = {}
+    keys: dict[type[Table], str] = {}  # model -> its key in result: a set of N stays O(N)
     for key, model in pairs:
-        if model in result.values():
+        first = keys.get(model)
+        if first is not None:
             if isinstance(schemas, Mapping):
-                first = next(k for k, m in result.items() if m is model)
                 raise SchemaError(
                     f"schemas[{key!r}] repeats model {model.__qualname__}, already given as "
                     f"schemas[{first!r}]"
@@ -104,7 +105,11 @@ def normalize_schemas(schemas: Any) -> dict[str, type[Table]]:
                 f"{model.__module__}.{model.__qualname__} both declare table {name!r}"
             )
         claimed[fold_identifier(name)] = model
+        replaced = result.get(key)  # a later submodule's attribute of the same name
+        if replaced is not None:
+            del keys[replaced]
         result[key] = model
+        keys[model] = key
     _check_keys(result, claimed)
     _check_index_names(result.values())
     _check_references(result.values(), claimed)

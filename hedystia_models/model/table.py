@@ -13,7 +13,9 @@ runs when the class is created, so an unmappable field fails at import time with
 
 from __future__ import annotations
 
+import hashlib
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -36,6 +38,7 @@ __all__ = [
     "column_from_field",
     "default_table_name",
     "is_table_class",
+    "spec_digest",
     "table_info",
 ]
 
@@ -194,8 +197,33 @@ def table_info(model: type[Table]) -> TableInfo:
                 "level or call model_rebuild() once it exists"
             ) from exc
     info = build_info(model)
+    spec_digest(info.spec)  # made once, with the spec: sync's fingerprint is made of it
     model.__hedystia_info__ = info
     return info
+
+
+#: The digest of each spec :func:`spec_digest` was asked for, by ``id`` (an entry leaves with
+#: its spec).
+_SPEC_DIGESTS: dict[int, tuple[weakref.ref[TableSpec], bytes]] = {}
+
+
+def spec_digest(spec: TableSpec) -> bytes:
+    """The SHA-256 of ``repr(spec)``: what the fingerprint of sync's fast path
+    (:func:`hedystia_models.migrate.sync.fingerprint`) is made of. Specs are frozen, so it is
+    made once per spec and kept; :func:`table_info` makes a model's with its spec, when the
+    class is created (well under a per cent of what creating the class costs), so a start-up
+    sync hashes a few bytes per model rather than walking every spec again."""
+    key = id(spec)
+    found = _SPEC_DIGESTS.get(key)
+    if found is not None and found[0]() is spec:
+        return found[1]
+    digest = hashlib.sha256(repr(spec).encode()).digest()
+
+    def forget(_: weakref.ref[TableSpec]) -> None:
+        _SPEC_DIGESTS.pop(key, None)
+
+    _SPEC_DIGESTS[key] = (weakref.ref(spec, forget), digest)
+    return digest
 
 
 def is_table_class(model: object) -> bool:

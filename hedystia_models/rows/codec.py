@@ -20,15 +20,32 @@ Two rules live here and nowhere else:
 Problems are reported as one :class:`~hedystia_models.errors.RowError` listing ``(row,
 field, message)`` triples (:func:`row_error`): rows the model rejects, values that cannot be
 stored, stored values that cannot be read back.
+
+Fast paths, each with the same results and errors as the general path it stands in for
+(which runs again whenever a fast path meets a problem, to name it):
+
+* one row (``insert``, ``get``): :meth:`RowCodec.validate_one`, :meth:`~RowCodec.encode_one`
+  and :meth:`~RowCodec.load_one` work on the row itself, without lists of rows and columns;
+* a batch that is not returned (``insert_many(..., returning=False)``):
+  :meth:`RowCodec.validate_plain` validates rows to plain values with the model's own field
+  validators (pydantic-core's ``model-fields`` schema, the one the model validates with),
+  unknown keys refused there, without making instances;
+* large batches (``insert_many``, ``find``) are validated with fewer garbage collections
+  (:func:`fewer_collections`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import gc
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import pydantic
+from pydantic_core import SchemaValidator, core_schema
 
 from ..errors import Problem, QueryError, RowError
 from ..model.table import FieldMapping, Table, TableInfo
@@ -45,6 +62,7 @@ __all__ = [
     "Problem",
     "RowCodec",
     "convert",
+    "fewer_collections",
     "problem_lines",
     "problems_from",
     "row_error",
@@ -58,6 +76,10 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 #: What a codec raises for a value it cannot convert.
 CODEC_ERRORS = (TypeError, ValueError, AttributeError, ArithmeticError)
+
+#: Stored rows decoded and validated at a time by :meth:`RowCodec.load` (a thousand dicts at
+#: most live at once beside the instances).
+_LOAD_CHUNK = 1_000
 
 #: Why a NaN for a float field is refused: sqlite3 binds it, and SQLite stores it as ``NULL``.
 NAN_REFUSED = "NaN cannot be stored: SQLite stores it as NULL"
@@ -83,15 +105,16 @@ def unbindable(value: Any) -> str | None:
     return None
 
 
-def problems_from(exc: pydantic.ValidationError, batch: bool) -> list[Problem]:
+def problems_from(exc: pydantic.ValidationError, batch: bool, offset: int = 0) -> list[Problem]:
     """The problems of a Pydantic validation error; with ``batch`` its locations start with
-    the row index (from ``TypeAdapter(list[Model])``)."""
+    the row index (from ``TypeAdapter(list[Model])``), numbered from ``offset``."""
     problems: list[Problem] = []
     for error in exc.errors():
         loc = list(error["loc"])
         index = loc.pop(0) if batch and loc and isinstance(loc[0], int) else None
         field = ".".join(str(part) for part in loc) or None
-        problems.append((index if isinstance(index, int) else None, field, error["msg"]))
+        row = index + offset if isinstance(index, int) else None
+        problems.append((row, field, error["msg"]))
     return problems
 
 
@@ -113,6 +136,101 @@ def problem_lines(problems: list[Problem]) -> str:
             where += f", field {field!r}"
         lines.append(f"  {where}: {message}")
     return "\n".join(lines)
+
+
+def _generated(name: str, lines: list[str], namespace: dict[str, Any]) -> Callable[..., Any]:
+    """The function ``name`` that ``lines`` define, with the names of ``namespace``.
+
+    The codec writes one function per table for the work of each row (unpacking a stored row
+    into the dict the model validates, the stored values of a validated row), as
+    ``dataclasses`` writes ``__init__``: one call with the columns spelt out costs half of
+    loops over the columns. Only generated names and ``repr`` literals go into the text."""
+    exec("\n".join(lines), namespace)
+    function: Callable[..., Any] = namespace[name]
+    return function
+
+
+# -- the garbage collector during large batches ---------------------------------------------
+
+#: Batches of at least this many rows are validated with fewer collections.
+LARGE_BATCH = 1_000
+
+#: The collector's first threshold while a large batch is validated (Python's default is 700).
+BATCH_THRESHOLD = 100_000
+
+
+class _Collector:
+    """The state of :func:`fewer_collections`, shared by every thread of the process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.batches = 0  #: large batches validating now, in any thread
+        self.saved: tuple[int, ...] = ()  #: the thresholds before the first of them
+        self.raised: tuple[int, ...] = ()  #: the thresholds set for them; () when unchanged
+
+    def enter(self) -> None:
+        with self.lock:
+            self.batches += 1
+            if self.batches == 1:
+                current = gc.get_threshold()
+                # 0 means automatic collection is off: raising it would turn it on.
+                if 0 < current[0] < BATCH_THRESHOLD:
+                    self.saved = current
+                    self.raised = (BATCH_THRESHOLD, *current[1:])
+                    gc.set_threshold(*self.raised)
+                else:
+                    self.raised = ()
+
+    def leave(self) -> None:
+        with self.lock:
+            self.batches = max(0, self.batches - 1)  # not below 0 after a fork (forked)
+            if self.batches == 0 and self.raised:
+                # Thresholds someone else set meanwhile are theirs: kept.
+                if gc.get_threshold() == self.raised:
+                    gc.set_threshold(*self.saved)
+                self.raised = ()
+
+    def forked(self) -> None:
+        """In a child process: the threads validating at the fork are not there to leave."""
+        self.lock = threading.Lock()
+        if self.batches and self.raised and gc.get_threshold() == self.raised:
+            gc.set_threshold(*self.saved)
+        self.batches, self.raised = 0, ()
+
+
+_collector = _Collector()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_collector.forked)
+
+
+@contextmanager
+def fewer_collections(rows: int) -> Iterator[None]:
+    """Run the block (validating a batch of ``rows`` rows) with the garbage collector's first
+    threshold raised from 700 to :data:`BATCH_THRESHOLD`, when ``rows`` is at least
+    :data:`LARGE_BATCH`.
+
+    Validating 100,000 rows into instances makes some 300,000 objects the collector tracks
+    (an instance, its ``__dict__``, its set of fields), which all survive; with Python's
+    thresholds they set off hundreds of young collections and several full ones, each
+    walking every object of the process again: a third to a half of the time of the
+    validation. (Plain values made a chunk at a time die young, but while they live they
+    count too.) The threshold is raised, not the
+    collector disabled: collections still happen, every 100,000 new objects, so garbage
+    cycles that other threads make meanwhile are still collected. The threshold is
+    process-wide, so the batches of all threads count in one counter under a lock: the first
+    to start raises it, the last to end restores it, unless someone else changed it
+    meanwhile (theirs is kept). A threshold of 0 (automatic collection off) is left alone,
+    and so is one already higher. ``gc.freeze()`` or ``gc.disable()`` would change the
+    collector for the rest of the process, or stop it for every thread.
+    """
+    if rows < LARGE_BATCH:
+        yield
+        return
+    _collector.enter()
+    try:
+        yield
+    finally:
+        _collector.leave()
 
 
 class RowCodec(Generic[M]):
@@ -231,10 +349,11 @@ class RowCodec(Generic[M]):
                 factory_fields.append((field, type_adapter(values, self._config)))
         return factory_fields
 
-    def validate(self, rows: list[Any], batch: bool = True) -> list[M]:
+    def validate(self, rows: list[Any], batch: bool = True, offset: int = 0) -> list[M]:
         """Validate rows to write: dicts, or instances, which are validated again (they may
         have been changed after they were built, or built with ``model_construct``). Invalid
-        rows are one :class:`RowError` listing every problem (numbered with ``batch``).
+        rows are one :class:`RowError` listing every problem (numbered with ``batch``, from
+        ``offset``: the index of ``rows[0]`` in the whole batch).
 
         Values a ``default_factory`` made are validated too (Pydantic takes defaults
         unchecked, and literal defaults were checked with the class), so ``insert`` and
@@ -243,7 +362,11 @@ class RowCodec(Generic[M]):
         if self._reject_unknown:
             known = self._known_keys
             unknown: list[Problem] = [
-                (index if batch else None, str(key), f"unknown field (not in {model.__name__})")
+                (
+                    index + offset if batch else None,
+                    str(key),
+                    f"unknown field (not in {model.__name__})",
+                )
                 for index, row in enumerate(rows)
                 if isinstance(row, Mapping) and not known.issuperset(row)
                 for key in row
@@ -254,40 +377,148 @@ class RowCodec(Generic[M]):
         if any(isinstance(row, model) for row in rows):
             rows = [self._as_input(row) if isinstance(row, model) else row for row in rows]
         try:
-            objects = self._list_adapter.validate_python(rows)
+            with fewer_collections(len(rows)):
+                objects = self._list_adapter.validate_python(rows)
         except pydantic.ValidationError as exc:
-            problems = problems_from(exc, batch=True)
+            problems = problems_from(exc, batch=True, offset=offset)
             if not batch:
                 problems = [(None, field, message) for _, field, message in problems]
             raise row_error(self.info.name, problems) from exc
         if self._factory_fields:
-            self._validate_factory_values(objects, batch)
+            self._validate_factory_values(
+                [(obj.__dict__, obj.model_fields_set) for obj in objects], batch, offset
+            )
         return objects
 
-    def _validate_factory_values(self, objects: list[M], batch: bool) -> None:
-        """Validate, in place, the values ``default_factory`` gave ``objects`` (the fields a
-        row did not set); a value its field rejects is a :class:`RowError`."""
+    def _validate_factory_values(
+        self, rows: list[tuple[dict[str, Any], Iterable[str]]], batch: bool, offset: int = 0
+    ) -> None:
+        """Validate, in place, the values ``default_factory`` gave ``rows`` (pairs of values
+        by field and the fields the row set); a value its field rejects is a
+        :class:`RowError`."""
         problems: list[Problem] = []
         for field, adapter in self._factory_fields:
             made = [
-                (index, obj)
-                for index, obj in enumerate(objects)
-                if field not in obj.model_fields_set
+                (index, values)
+                for index, (values, fields_set) in enumerate(rows)
+                if field not in fields_set
             ]
             if not made:
                 continue
             try:
-                values = adapter.validate_python([obj.__dict__[field] for _, obj in made])
+                checked = adapter.validate_python([values[field] for _, values in made])
             except pydantic.ValidationError as exc:
                 for error in exc.errors():
                     index = made[cast("int", error["loc"][0])][0]
-                    problems.append((index if batch else None, field, error["msg"]))
+                    problems.append((index + offset if batch else None, field, error["msg"]))
                 continue
-            for (_, obj), value in zip(made, values, strict=True):
-                obj.__dict__[field] = value
+            for (_, values), value in zip(made, checked, strict=True):
+                values[field] = value
         if problems:
             problems.sort(key=lambda problem: problem[0] or 0)
             raise row_error(self.info.name, problems)
+
+    # -- the fast paths of validation ---------------------------------------------------------
+
+    def validate_one(self, row: Any) -> M:
+        """``validate([row], batch=False)[0]``, for a dict or an instance of the model, without
+        the lists of a batch; any other row, and any problem, takes the general path (which
+        names it)."""
+        model = self.model
+        if type(row) is dict or isinstance(row, Mapping):
+            values: Any = row
+            if self._reject_unknown and not self._known_keys.issuperset(row):
+                values = None
+        elif isinstance(row, model):
+            values = self._as_input(row)
+        else:
+            values = None
+        if values is not None:
+            try:
+                obj: M = model.__pydantic_validator__.validate_python(values)
+            except pydantic.ValidationError:
+                pass
+            else:
+                if self._factory_fields:
+                    self._validate_factory_values([(obj.__dict__, obj.model_fields_set)], False)
+                return obj
+        (obj,) = self.validate([row], batch=False)
+        return obj
+
+    @functools.cached_property
+    def _plain_validator(self) -> SchemaValidator | None:
+        """Validates a list of rows to ``(values, extra, fields set)`` triples: the schema the
+        model validates its fields with (``model-fields``, with the model's config), unknown
+        keys refused as :meth:`validate` refuses them. ``None`` when validating fields alone
+        would not be validating the model: a model validator, a custom ``__init__``, a
+        ``model_post_init``, or a validation alias that is a path (whose keys
+        :meth:`validate` does not accept)."""
+        try:
+            schema: Any = self.model.__pydantic_core_schema__
+        except Exception:  # a model not fully defined: the general path says what is wrong
+            return None
+        definitions = None
+        if schema.get("type") == "definitions":
+            definitions, schema = schema.get("definitions"), schema.get("schema")
+        if (
+            not isinstance(schema, dict)
+            or schema.get("type") != "model"
+            or schema.get("custom_init")
+            or schema.get("root_model")
+            or schema.get("post_init")
+            or schema.get("schema", {}).get("type") != "model-fields"
+        ):
+            return None
+        fields = dict(schema["schema"])
+        if self._reject_unknown:
+            for info in self.model.model_fields.values():
+                alias = info.validation_alias
+                choices = alias.choices if isinstance(alias, pydantic.AliasChoices) else [alias]
+                if any(isinstance(choice, pydantic.AliasPath) for choice in choices):
+                    return None
+            fields["extra_behavior"] = "forbid"
+        rows: Any = core_schema.list_schema(fields)
+        if definitions is not None:
+            rows = core_schema.definitions_schema(rows, definitions)
+        return SchemaValidator(rows, schema.get("config"))
+
+    @property
+    def plain(self) -> bool:
+        """True when :meth:`validate_plain` validates without instances."""
+        return self._plain_validator is not None
+
+    def validate_plain(self, rows: Sequence[Any], start: int, stop: int) -> list[dict[str, Any]]:
+        """The validated values (by field name) of ``rows[start:stop]``, as :meth:`validate`
+        would give them, without making instances. Rows the model rejects are the
+        :class:`RowError` that :meth:`validate` of ``rows[start:]`` raises (numbered from
+        ``start``): the rows before ``start`` passed already, so it is the error of the whole
+        batch."""
+        chunk = rows[start:stop]
+        if not isinstance(chunk, list):
+            chunk = list(chunk)
+        validator = self._plain_validator
+        results: list[Any] | None = None
+        if validator is not None:
+            try:
+                results = validator.validate_python(chunk)
+            except pydantic.ValidationError:
+                model = self.model
+                if any(isinstance(row, model) for row in chunk):
+                    given = [self._as_input(r) if isinstance(r, model) else r for r in chunk]
+                    with suppress(pydantic.ValidationError):
+                        results = validator.validate_python(given)
+        if results is None:
+            try:
+                objects = self.validate(chunk, offset=start)
+            except RowError as exc:
+                failure = exc
+            else:
+                return [obj.__dict__ for obj in objects]
+            self.validate(list(rows[start:]), offset=start)  # raises, naming every bad row
+            raise failure  # pragma: no cover - the rows of the chunk are among them
+        if self._factory_fields:
+            self._validate_factory_values([(r[0], r[2]) for r in results], True, start)
+        return [r[0] for r in results]
 
     def adapter(self, field: str, *, constraints: bool) -> pydantic.TypeAdapter[Any]:
         """A type adapter for ``field``'s type, with its constraints (``ge``, ``max_length``:
@@ -310,18 +541,24 @@ class RowCodec(Generic[M]):
     def encode_columns(
         self, objects: Sequence[pydantic.BaseModel], batch: bool = True
     ) -> list[list[Any]]:
-        """Stored values of validated ``objects``, column by column.
+        """Stored values of validated ``objects``, column by column (see
+        :meth:`encode_values`)."""
+        return self.encode_values([obj.__dict__ for obj in objects], batch)
+
+    def encode_values(
+        self, dicts: Sequence[Mapping[str, Any]], batch: bool = True, offset: int = 0
+    ) -> list[list[Any]]:
+        """Stored values of validated rows (their values by field name), column by column.
 
         Working by column keeps the loops in C and creates no per-row containers (only
         strings and numbers, which the garbage collector does not track), so large batches do
         not trigger repeated full collections. A value the codec cannot store (a JSON field
         holding an object JSON cannot represent) is a :class:`RowError` naming the row (with
-        ``batch``) and the field.
+        ``batch``, numbered from ``offset``) and the field.
         """
-        dicts = [obj.__dict__ for obj in objects]
         columns = [[d[name] for d in dicts] for name in self.fields]
         nan: list[Problem] = [
-            (row if batch else None, self.fields[index], NAN_REFUSED)
+            (row + offset if batch else None, self.fields[index], NAN_REFUSED)
             for index in self._reals
             if any(value != value for value in columns[index])  # only NaN differs from itself
             for row, value in enumerate(columns[index])
@@ -333,8 +570,58 @@ class RowCodec(Generic[M]):
             try:
                 columns[index] = convert(encode, columns[index])
             except CODEC_ERRORS:
-                raise self._failures(index, columns[index], encode, batch, "stored") from None
+                failure = self._failures(index, columns[index], encode, batch, "stored", offset)
+                raise failure from None
         return columns
+
+    def encode_one(self, obj: pydantic.BaseModel) -> list[Any]:
+        """The stored values of one validated instance, in column order: what
+        ``rows(encode_columns([obj], batch=False))`` gives, without the columns."""
+        try:
+            stored = self._stored_values(obj.__dict__)
+        except CODEC_ERRORS:
+            stored = None
+        if stored is None:  # a NaN, or a value a codec refuses: the general path names it
+            (row,) = self.rows(self.encode_columns([obj], batch=False))
+            return list(row)  # pragma: no cover - it raises
+        return stored
+
+    @functools.cached_property
+    def _stored_values(self) -> Callable[[Mapping[str, Any]], list[Any] | None]:
+        """The stored values of a validated row (its values by field), in column order, or
+        ``None`` when a float field holds a NaN: one function, written for the table's
+        columns (:func:`_generated`), in place of loops over the columns for each row."""
+        lines = ["def stored_values(values):"]
+        lines += [f"    v{i} = values[{name!r}]" for i, name in enumerate(self.fields)]
+        lines += [f"    if v{i} != v{i}:\n        return None" for i in self._reals]
+        encoders = dict(self._encoders)
+        stored = [
+            f"None if v{i} is None else e{i}(v{i})" if i in encoders else f"v{i}"
+            for i in range(len(self.fields))
+        ]
+        lines.append(f"    return [{', '.join(stored)}]")
+        namespace = {f"e{i}": encode for i, encode in encoders.items()}
+        return _generated("stored_values", lines, namespace)
+
+    @functools.cached_property
+    def _row_values(self) -> Callable[[Sequence[Any]], dict[str, Any]]:
+        """The dict ``model_validate`` takes of one stored row (a value per column, in
+        column order), each value decoded (``None`` left as it is): ``dict(zip(keys, row))``
+        and the decoders, as one function written for the table's columns
+        (:func:`_generated`). A row of another length is a ``ValueError``."""
+        names = [f"v{i}" for i in range(len(self.keys))]
+        decoders = dict(self._decoders)
+        items = [
+            f"{key!r}: None if v{i} is None else d{i}(v{i})" if i in decoders else f"{key!r}: v{i}"
+            for i, key in enumerate(self.keys)
+        ]
+        lines = [
+            "def row_values(row):",
+            f"    {', '.join(names)}, = row",
+            f"    return {{{', '.join(items)}}}",
+        ]
+        namespace = {f"d{i}": decode for i, decode in decoders.items()}
+        return _generated("row_values", lines, namespace)
 
     def encode_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """A partial row (``update``'s ``data``) validated against the field types, with its
@@ -396,6 +683,10 @@ class RowCodec(Generic[M]):
         a date, a value an Enum no longer has) is a :class:`RowError` naming the row (its
         index in ``rows``, with ``batch``) and the field.
         """
+        try:
+            return iter(list(map(self._row_values, rows)))
+        except CODEC_ERRORS:
+            pass  # the stored values again, a column at a time, to name each one refused
         keys = self.keys
         if not self._decoders or not rows:
             return (dict(zip(keys, row, strict=True)) for row in rows)
@@ -409,7 +700,40 @@ class RowCodec(Generic[M]):
 
     def load(self, rows: Sequence[Sequence[Any]], written: bool = False) -> list[M]:
         """Model instances of stored rows. A row the model rejects is a :class:`RowError`;
-        ``written`` rows (read back by a write, inside its transaction) are not numbered."""
+        ``written`` rows (read back by a write, inside its transaction) are not numbered.
+
+        The rows are decoded and validated a thousand at a time, each thousand in one call
+        (``TypeAdapter(list[Model])``), with fewer garbage collections for a large batch;
+        when a stored value is refused, all of them again row by row, to name each problem."""
+        count = len(rows)
+        if count > 1:
+            adapter, row_values = self._list_adapter, self._row_values
+            loaded: list[M] = []
+            try:
+                with fewer_collections(count):
+                    for start in range(0, count, _LOAD_CHUNK):
+                        decoded = list(map(row_values, rows[start : start + _LOAD_CHUNK]))
+                        # Not strict, whatever the model says (see _load_each).
+                        loaded += adapter.validate_python(decoded, strict=False)
+            except (pydantic.ValidationError, *CODEC_ERRORS):
+                pass
+            else:
+                return loaded
+        return self._load_each(rows, written)
+
+    def load_one(self, row: Sequence[Any], written: bool = False) -> M:
+        """``load([row], written)[0]``, without the lists of a batch."""
+        try:
+            values = self._row_values(row)
+        except CODEC_ERRORS:
+            return self.load([row], written)[0]  # raises, naming the value
+        try:
+            loaded: M = self.model.__pydantic_validator__.validate_python(values, strict=False)
+        except pydantic.ValidationError:
+            return self.load([row], written)[0]  # raises, naming the field
+        return loaded
+
+    def _load_each(self, rows: Sequence[Sequence[Any]], written: bool) -> list[M]:
         validate = self.model.model_validate
         loaded: list[M] = []
         append = loaded.append
@@ -432,9 +756,16 @@ class RowCodec(Generic[M]):
         raise row_error(self.info.name, problems, what)
 
     def _failures(
-        self, index: int, values: Sequence[Any], codec: Codec, batch: bool, action: str
+        self,
+        index: int,
+        values: Sequence[Any],
+        codec: Codec,
+        batch: bool,
+        action: str,
+        offset: int = 0,
     ) -> RowError:
-        """The error naming each value of column ``index`` that ``codec`` cannot convert."""
+        """The error naming each value of column ``index`` that ``codec`` cannot convert (rows
+        numbered from ``offset``)."""
         field = self.fields[index]
         problems: list[Problem] = []
         for row, value in enumerate(values):
@@ -442,7 +773,7 @@ class RowCodec(Generic[M]):
                 convert(codec, (value,))
             except CODEC_ERRORS as exc:
                 message = str(exc) if action == "read" else f"cannot be stored: {exc}"
-                problems.append((row if batch else None, field, message))
+                problems.append((row + offset if batch else None, field, message))
         if action == "read":
             return row_error(self.info.name, problems, "stored value(s) cannot be read")
         return row_error(self.info.name, problems)

@@ -10,10 +10,11 @@ Rows are validated and converted by the table's :class:`~hedystia_models.rows.co
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 import pydantic
 
@@ -26,7 +27,7 @@ from .aggregates import Aggregate, Fields, Group
 from .aggregates import aggregate as _aggregate
 from .aggregates import group_by as _group_by
 from .cache import TableCache, cached_read, invalidates
-from .codec import INT64_MAX, RowCodec, problem_lines
+from .codec import INT64_MAX, RowCodec, fewer_collections, problem_lines
 from .loading import With
 from .projection import Partial, Select, refuse_with, select_rows
 from .refresh import refreshed_values
@@ -41,6 +42,7 @@ from .where import (
     compile_order_by,
     compile_page,
     compile_where,
+    key_condition,
     statement_limits,
 )
 
@@ -59,6 +61,9 @@ _BIND_ERRORS = (OverflowError, UnicodeEncodeError)
 
 #: (row index, field, stored value) triples, listing what a statement was writing.
 Cells = Iterable[tuple[int | None, str, Any]]
+
+#: Rows validated, encoded and written at a time by ``insert_many(..., returning=False)``.
+CHUNK = 1_000
 
 
 class Repository(Generic[M]):
@@ -90,6 +95,20 @@ class Repository(Generic[M]):
         # no column takes.
         taken = {fold_identifier(c) for c in self._columns}
         self._rowid = next((n for n in ("rowid", "_rowid_", "oid") if n not in taken), "rowid")
+        # The statements of every insert, built once.
+        self._insert_all = self._insert_sql(self._columns)
+        #: Without the generated key (when the table has one: ``_rowid_index``).
+        self._keyless_sql = (
+            ""
+            if self._rowid_index is None
+            else self._insert_sql(self._columns_without(self._rowid_index))
+        )
+        self._select_rowid = f"SELECT {self._select} FROM {self._table} WHERE {self._rowid} = ?"
+        # A missing generated key may be bound as NULL (SQLite then chooses it, as when the
+        # column is left out) unless the key column has a DEFAULT, which leaving it out takes.
+        self._null_key = (
+            self._rowid_index is None or self.info.spec.column(pk[0]).default_sql is None
+        )
         #: Names the fields of a constraint SQLite refused.
         self._constraints = ConstraintNames(self.info, db)
         #: This table's read cache (rows/cache.py), ``None`` when its reads are not cached.
@@ -121,14 +140,25 @@ class Repository(Generic[M]):
         try:
             yield
         except sqlite3.IntegrityError as exc:
-            problems = self._constraints.problems(exc, None, written(), matched)
-            raise RowError(
-                f"table {self.info.name!r}: {action} violates a constraint, nothing was "
-                f"{outcome}:\n{problem_lines(problems)}",
-                problems,
-            ) from exc
+            raise self._refused(exc, action, outcome, written(), matched) from exc
         except _BIND_ERRORS as exc:
             raise self.codec.unbindable_error(cells(), exc) from exc
+
+    def _refused(
+        self,
+        exc: sqlite3.IntegrityError,
+        action: str,
+        outcome: str,
+        written: Written,
+        matched: Matched | None = None,
+    ) -> RowError:
+        """The :class:`RowError` of a constraint SQLite refused a statement for."""
+        problems = self._constraints.problems(exc, None, written, matched)
+        return RowError(
+            f"table {self.info.name!r}: {action} violates a constraint, nothing was "
+            f"{outcome}:\n{problem_lines(problems)}",
+            problems,
+        )
 
     def _insert_sql(self, columns: Sequence[str]) -> str:
         if not columns:  # a table whose only column is the generated key
@@ -143,33 +173,58 @@ class Repository(Generic[M]):
     def insert(self, row: M | Mapping[str, Any]) -> M:
         """Validate and insert one row; return it as stored (generated key and SQL defaults
         filled in). Raises :class:`RowError` when the row is invalid or breaks a constraint."""
-        (obj,) = self.codec.validate([row], batch=False)
-        (values,) = self.codec.rows(self.codec.encode_columns([obj], batch=False))
-        fields = self.codec.fields
-        with (
-            self._write_errors(
-                "row",
-                "written",
-                lambda: ((None, f, v) for f, v in zip(fields, values, strict=True)),
-                lambda: dict(zip(self._columns, values, strict=True)),
-            ),
-            self.db.transaction(),
-        ):
-            if self._rowid_index is None:
-                cursor = self.db.conn.execute(self._insert_sql(self._columns), values)
-                rowid = cursor.lastrowid
-            else:
-                rowid = self._insert_row(values, self._rowid_index)
-            stored = self.db.conn.execute(
-                f"SELECT {self._select} FROM {self._table} WHERE {self._rowid} = ?", (rowid,)
-            ).fetchone()
-            # Inside the transaction: a stored row the model rejects is not kept.
-            (inserted,) = self.codec.load([stored], written=True)
-            return inserted
+        codec = self.codec
+        obj = codec.validate_one(row)
+        values = codec.encode_one(obj)
+        db = self.db
+        # The transaction inside the error handling: a deferred foreign key fails at COMMIT.
+        try:
+            block = db._write()
+            with block:
+                conn = block.conn
+                pk_index = self._rowid_index
+                if pk_index is None:
+                    rowid = conn.execute(self._insert_all, values).lastrowid
+                elif values[pk_index] is None:  # SQLite chooses the key: see _insert_row
+                    keyless = values[:pk_index] + values[pk_index + 1 :]
+                    rowid = conn.execute(self._keyless_sql, keyless).lastrowid
+                else:
+                    conn.execute(self._insert_all, values)
+                    rowid = values[pk_index]
+                stored = conn.execute(self._select_rowid, (rowid,)).fetchone()
+                # Inside the transaction: a stored row the model rejects is not kept.
+                return codec.load_one(stored, written=True)
+        except sqlite3.IntegrityError as exc:
+            written = dict(zip(self._columns, values, strict=True))
+            raise self._refused(exc, "row", "written", written) from exc
+        except _BIND_ERRORS as exc:
+            fields = codec.fields
+            cells = ((None, f, v) for f, v in zip(fields, values, strict=True))
+            raise codec.unbindable_error(cells, exc) from exc
+
+    @overload
+    def insert_many(
+        self, rows: Iterable[M | Mapping[str, Any]], *, returning: Literal[True] = True
+    ) -> list[M]: ...
+
+    @overload
+    def insert_many(
+        self, rows: Iterable[M | Mapping[str, Any]], *, returning: Literal[False]
+    ) -> int: ...
+
+    @overload
+    def insert_many(
+        self, rows: Iterable[M | Mapping[str, Any]], *, returning: bool
+    ) -> list[M] | int: ...
 
     @invalidates
-    def insert_many(self, rows: Iterable[M | Mapping[str, Any]]) -> list[M]:
-        """Validate every row, then insert all of them in one transaction.
+    def insert_many(
+        self, rows: Iterable[M | Mapping[str, Any]], *, returning: bool = True
+    ) -> list[M] | int:
+        """Validate every row, then insert all of them in one transaction; return them as
+        instances (the generated keys filled in), or with ``returning=False`` how many there
+        were, which needs far less time and memory (no instances are made, and the rows are
+        validated, encoded and written a chunk at a time).
 
         If any row is invalid, one :class:`RowError` lists each bad row's index, field and
         message, and nothing is written. A constraint failure rolls the whole batch back and
@@ -182,7 +237,17 @@ class Repository(Generic[M]):
             if isinstance(rows, (Mapping, pydantic.BaseModel)):
                 message += "; use insert() for one row"
             raise RowError(f"table {self.info.name!r}: {message}", [(None, None, message)])
-        objects = self.codec.validate(rows if isinstance(rows, list) else list(rows))
+        if not isinstance(returning, bool):
+            raise TypeError(f"returning must be True or False (got {returning!r})")
+        batch = rows if isinstance(rows, list) else list(rows)
+        if returning or not self.codec.plain or not self._null_key:
+            objects = self._insert_objects(batch)
+            return objects if returning else len(objects)
+        return self._insert_counting(batch)
+
+    def _insert_objects(self, rows: list[Any]) -> list[M]:
+        """``insert_many(rows)``: every row validated into an instance, then written."""
+        objects = self.codec.validate(rows)
         if not objects:
             return []
         pk_index = self._rowid_index
@@ -191,9 +256,7 @@ class Repository(Generic[M]):
         try:
             with self.db.transaction():
                 if pk_index is None or missing == 0:
-                    self.db.conn.executemany(
-                        self._insert_sql(self._columns), self.codec.rows(columns)
-                    )
+                    self.db.conn.executemany(self._insert_all, self.codec.rows(columns))
                     return objects
                 keys = (
                     self._insert_generating_keys(columns, pk_index)
@@ -203,17 +266,106 @@ class Repository(Generic[M]):
         except sqlite3.IntegrityError as exc:
             raise self._constraint_error(list(self.codec.rows(columns)), exc) from exc
         except _BIND_ERRORS as exc:
-            fields = self.codec.fields
-            cells = (
-                (index, field, value)
-                for index, row in enumerate(self.codec.rows(columns))
-                for field, value in zip(fields, row, strict=True)
-            )
-            raise self.codec.unbindable_error(cells, exc) from exc
+            raise self.codec.unbindable_error(self._cells(columns), exc) from exc
         field = self._pk_fields[0]
         for obj, key in zip(objects, keys, strict=True):
             obj.__dict__[field] = key
         return objects
+
+    def _cells(self, columns: list[list[Any]], offset: int = 0) -> Cells:
+        """The (row index, field, stored value) of each value of ``columns``."""
+        fields = self.codec.fields
+        return (
+            (index, field, value)
+            for index, row in enumerate(self.codec.rows(columns), offset)
+            for field, value in zip(fields, row, strict=True)
+        )
+
+    def _insert_counting(self, rows: list[Any]) -> int:
+        """``insert_many(rows, returning=False)``: the rows validated to plain values (no
+        instances), encoded and written :data:`CHUNK` at a time, in one transaction.
+
+        What the call does, and the error it raises, are those of validating every row, then
+        encoding every row, then writing them: a chunk that fails to validate or encode is
+        the error of all the rows from it on (none before it failed), and a chunk that fails
+        to be written is first checked against the rows after it, whose invalid values would
+        have been found before anything was written."""
+        codec = self.codec
+        size = len(rows)
+        db = self.db
+        try:
+            # Each chunk's values die with it, freed as they go, but while they live they
+            # count as new objects: without this, young collections would keep moving them
+            # to older generations and set off full collections.
+            with fewer_collections(size), db.transaction():
+                conn = db.conn
+                for start in range(0, size, CHUNK):
+                    stop = min(start + CHUNK, size)
+                    values = codec.validate_plain(rows, start, stop)
+                    try:
+                        columns = codec.encode_values(values, offset=start)
+                    except RowError:
+                        later = self._encoded_rest(rows, stop, check_only=True)
+                        codec.encode_values([*values, *later], offset=start)  # raises
+                        raise  # pragma: no cover - the values that failed are among them
+                    self._write_chunk(conn, rows, columns, start, stop)
+        except sqlite3.IntegrityError as exc:  # a deferred foreign key, at COMMIT
+            objects = codec.validate(rows)
+            encoded = list(codec.rows(codec.encode_columns(objects)))
+            raise self._constraint_error(encoded, exc) from exc
+        return size
+
+    def _encoded_rest(self, rows: list[Any], start: int, check_only: bool = False) -> list[Any]:
+        """The rows from ``start`` on, validated (raising their :class:`RowError`): their
+        values by field, or (without ``check_only``) their stored columns."""
+        rest = [obj.__dict__ for obj in self.codec.validate(rows[start:], offset=start)]
+        if check_only or not rest:
+            return rest
+        return self.codec.encode_values(rest, offset=start)
+
+    def _write_chunk(
+        self,
+        conn: sqlite3.Connection,
+        rows: list[Any],
+        columns: list[list[Any]],
+        start: int,
+        stop: int,
+    ) -> None:
+        """Write the encoded rows ``start`` to ``stop`` of ``rows`` (in a savepoint, so that
+        when SQLite refuses one, the chunk can be written again row by row to name it)."""
+        pk_index = self._rowid_index
+        sql, encoded = self._insert_all, self.codec.rows(columns)
+        if pk_index is not None and columns[pk_index].count(None) == len(columns[pk_index]):
+            # Every key left to SQLite: the statement without the key column.
+            sql, encoded = self._keyless_sql, self.codec.rows(columns, skip=pk_index)
+        try:
+            with self.db.transaction():
+                conn.executemany(sql, encoded)
+            return
+        except sqlite3.IntegrityError as exc:
+            failure: Exception = exc
+        except _BIND_ERRORS as exc:
+            failure = exc
+        # The rows after this chunk would have been validated and encoded before any write.
+        later = self._encoded_rest(rows, stop)
+        if not isinstance(failure, sqlite3.IntegrityError):
+            cells = [*self._cells(columns, start), *(self._cells(later, stop) if later else ())]
+            raise self.codec.unbindable_error(cells, failure) from failure
+        problems: list[Problem] = [(None, None, str(failure))]
+        offender: int | None = None
+        for index, row in enumerate(self.codec.rows(columns), start):
+            try:
+                self._insert_row(row, self._rowid_index)
+            except sqlite3.IntegrityError as exc:
+                written = dict(zip(self._columns, row, strict=True))
+                offender, problems = index, self._constraints.problems(exc, index, written)
+                break
+        where = f"row {offender}" if offender is not None else "a row"
+        raise RowError(
+            f"table {self.info.name!r}: {where} violates a constraint, the whole batch was "
+            f"rolled back:\n{problem_lines(problems)}",
+            problems,
+        ) from failure
 
     def _columns_without(self, index: int) -> list[str]:
         return [c for i, c in enumerate(self._columns) if i != index]
@@ -230,10 +382,7 @@ class Repository(Generic[M]):
         count = len(columns[pk_index])
         if highest is not None and highest > INT64_MAX - count:
             return None
-        conn.executemany(
-            self._insert_sql(self._columns_without(pk_index)),
-            self.codec.rows(columns, skip=pk_index),
-        )
+        conn.executemany(self._keyless_sql, self.codec.rows(columns, skip=pk_index))
         (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
         return range(last - count + 1, last + 1)
 
@@ -241,9 +390,8 @@ class Repository(Generic[M]):
         """Insert one encoded row; return the rowid SQLite chose when the key was missing."""
         if pk_index is not None and row[pk_index] is None:
             values = [v for i, v in enumerate(row) if i != pk_index]
-            sql = self._insert_sql(self._columns_without(pk_index))
-            return self.db.conn.execute(sql, values).lastrowid
-        self.db.conn.execute(self._insert_sql(self._columns), row)
+            return self.db.conn.execute(self._keyless_sql, values).lastrowid
+        self.db.conn.execute(self._insert_all, row)
         return row[pk_index] if pk_index is not None else None
 
     def _constraint_error(
@@ -523,6 +671,14 @@ class Repository(Generic[M]):
     ) -> M | Partial[M] | None:
         """The row with primary key ``pk`` (a tuple for a composite key), or ``None``; with
         ``select``, only those fields of it (as :meth:`find`)."""
+        lookup = self._get_lookup
+        if lookup is not None and with_ is None and select is None and self._cache is None:
+            # What find_first(where=...) below runs, its statement compiled once, for a key
+            # of the right shape without None (the general path takes any other).
+            params = lookup[1](pk)
+            if params is not None:
+                found = self.db._read_one(lookup[0], params)
+                return None if found is None else self.codec.load_one(found)
         if not self._pk_fields:
             raise QueryError(f"table {self.info.name!r} has no primary key")
         values = pk if isinstance(pk, tuple) else (pk,)
@@ -537,6 +693,18 @@ class Repository(Generic[M]):
             rows = self._partial_rows(select, with_, where, None, 1, None)
             return rows[0] if rows else None
         return self.find_first(where=where, with_=with_)
+
+    @functools.cached_property
+    def _get_lookup(self) -> tuple[str, Callable[[Any], list[Any] | None]] | None:
+        """``get``'s statement (``find_first``'s, for a key of values that are not ``None``)
+        and the function encoding the key's values for it; ``None`` for a key
+        :func:`~.where.key_condition` does not compile."""
+        condition = key_condition(self.codec, self._pk_fields)
+        if condition is None:
+            return None
+        sql, encode = condition
+        # The first row is taken (fetchone): find_first's LIMIT 1 says nothing more.
+        return f"SELECT {self._select} FROM {self._table} WHERE {sql}", encode
 
     @cached_read
     def count(self, where: Where | None = None) -> int:

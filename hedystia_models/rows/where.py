@@ -20,7 +20,7 @@ import contextlib
 import operator
 import sqlite3
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -29,8 +29,9 @@ import pydantic
 from ..engine.sqlite.collations import DECIMAL_COLLATION, JSON_COLLATION
 from ..errors import QueryError
 from ..model.table import FieldMapping, TableInfo
+from ..model.typemap import identity
 from ..schema.quoting import quote_identifier as q
-from .codec import CODEC_ERRORS, RowCodec, unbindable
+from .codec import CODEC_ERRORS, INT64_MAX, INT64_MIN, RowCodec, unbindable
 
 __all__ = [
     "MAX_NESTING",
@@ -41,6 +42,7 @@ __all__ = [
     "compile_order_by",
     "compile_page",
     "compile_where",
+    "key_condition",
     "statement_limits",
 ]
 
@@ -177,6 +179,75 @@ def compile_where(
             check_write_where(info, where, write)
         return "1", []
     return _compile(codec or RowCodec(info), where)
+
+
+def key_condition(
+    codec: RowCodec[Any], fields: Sequence[str]
+) -> tuple[str, Callable[[Any], list[Any] | None]] | None:
+    """The condition :func:`compile_where` compiles for ``{field: {"eq": value}, ...}`` over
+    ``fields`` (a key: ``get``'s), compiled once, and the function giving its parameters for
+    a key as ``get`` takes it (a value, or a tuple of one per field): each value encoded as
+    :func:`compile_where` encodes it (the same :class:`QueryError` for a value that is not
+    one of the field's). The function gives ``None`` for a key of another shape, or with a
+    value that is ``None`` (which compiles to ``IS NULL``): the general path takes those.
+    ``None`` for no fields, or a key with a JSON field, whose equality has checks of its
+    own."""
+    mappings = [codec.field_for(field) for field in fields]
+    if not mappings or any(mapping.storage.kind == "json" for mapping in mappings):
+        return None
+    sql = " AND ".join(f"{_collated(m, q(m.column))} = ?" for m in mappings)
+    encoders = [_key_encoder(codec, mapping) for mapping in mappings]
+    count = len(encoders)
+
+    def params(key: Any) -> list[Any] | None:
+        if type(key) is not tuple or len(key) != count or any(value is None for value in key):
+            return None
+        return [encode(value) for encode, value in zip(encoders, key, strict=True)]
+
+    if count == 1:
+        (only,) = encoders
+        (mapping,) = mappings
+
+        def params(key: Any) -> list[Any] | None:
+            if isinstance(key, tuple):
+                if len(key) != 1:
+                    return None
+                (key,) = key
+            return None if key is None else [only(key)]
+
+        if _integer_key(mapping):
+            general = params
+
+            def params(key: Any) -> list[Any] | None:
+                if type(key) is int and INT64_MIN <= key <= INT64_MAX:
+                    return [key]  # what _operand gives an integer for an integer column
+                return general(key)
+
+    return sql, params
+
+
+def _integer_key(mapping: FieldMapping) -> bool:
+    """True for a field stored as an integer as it is: :func:`_operand` takes an ``int``
+    within SQLite's 64-bit range for it as it is."""
+    return mapping.storage.kind == "integer" and mapping.storage.encode is identity
+
+
+def _key_encoder(codec: RowCodec[Any], mapping: FieldMapping) -> Callable[[Any], Any]:
+    """:func:`_operand` of ``eq`` on ``mapping``, with a shortcut for an integer in range on an
+    integer column (which :func:`_operand` takes as it is)."""
+
+    def operand(value: Any) -> Any:
+        return _operand(codec, mapping, "eq", value)
+
+    if not _integer_key(mapping):
+        return operand
+
+    def integer(value: Any) -> Any:
+        if type(value) is int and INT64_MIN <= value <= INT64_MAX:
+            return value
+        return operand(value)
+
+    return integer
 
 
 def check_write_where(info: TableInfo, where: object, write: str) -> None:

@@ -53,6 +53,10 @@ class DatabaseState:
     rebuild_obstacles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Every view and trigger in the database.
     dependents: tuple[Dependent, ...] = ()
+    #: The engine's counter of schema changes when the state was read (SQLite's ``PRAGMA
+    #: schema_version``), ``None`` when not known. Two reads of one database with the same
+    #: counter found the same schema; it is not compared (two databases may share a value).
+    schema_version: int | None = field(default=None, compare=False)
     # Lookups by folded name, made once: a plan looks every table up several times.
     _by_name: dict[str, TableSpec] = field(init=False, repr=False, compare=False)
     _with_rows: frozenset[str] = field(init=False, repr=False, compare=False)

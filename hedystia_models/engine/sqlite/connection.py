@@ -22,7 +22,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -270,40 +270,69 @@ def _set_timeout(conn: sqlite3.Connection, budget: _Budget, ms: int) -> None:
         budget.set_ms = ms
 
 
-@contextmanager
-def lock_budget(conn: sqlite3.Connection, busy_timeout: float) -> Iterator[None]:
+def lock_budget(conn: sqlite3.Connection, busy_timeout: float) -> AbstractContextManager[None]:
     """Let the block wait ``busy_timeout`` seconds for locks in all (see :func:`waiting`). A
     budget opened inside another one on the same connection is part of it. SQLite's busy
     timeout is set back to ``busy_timeout`` at the end."""
-    key = id(conn)
-    if key in _budgets:
-        yield
-        return
-    ms = int(busy_timeout * 1000)
-    budget = _budgets[key] = _Budget(ms, busy_timeout, ms)
-    try:
-        yield
-    finally:
-        del _budgets[key]
-        if budget.set_ms != ms and is_open(conn):
-            conn.execute(f"PRAGMA busy_timeout = {ms}")
+    return _LockBudget(conn, busy_timeout)
 
 
-@contextmanager
-def waiting(conn: sqlite3.Connection) -> Iterator[None]:
+class _LockBudget:
+    """:func:`lock_budget`'s block (a class rather than a generator: every call opens one)."""
+
+    __slots__ = ("_budget", "_conn", "_timeout")
+
+    def __init__(self, conn: sqlite3.Connection, busy_timeout: float) -> None:
+        self._conn = conn
+        self._timeout = busy_timeout
+        self._budget: _Budget | None = None
+
+    def __enter__(self) -> None:
+        key = id(self._conn)
+        if key not in _budgets:  # else part of the budget already open
+            ms = int(self._timeout * 1000)
+            self._budget = _budgets[key] = _Budget(ms, self._timeout, ms)
+
+    def __exit__(self, *exc_info: object) -> None:
+        budget, self._budget = self._budget, None
+        if budget is None:
+            return
+        conn = self._conn
+        del _budgets[id(conn)]
+        if budget.set_ms != budget.configured_ms and is_open(conn):
+            conn.execute(f"PRAGMA busy_timeout = {budget.configured_ms}")
+
+
+def waiting(conn: sqlite3.Connection) -> AbstractContextManager[None]:
     """Run the block (a statement that may wait for a lock: the first read of a read, ``BEGIN
     IMMEDIATE``, ``COMMIT``) on what is left of the call's budget, and take off the time it
     took. Outside a :func:`lock_budget` it only runs the block."""
-    budget = _budgets.get(id(conn))
-    if budget is None:
-        yield
-        return
-    _set_timeout(conn, budget, int(budget.left * 1000))
-    start = time.monotonic()
-    try:
-        yield
-    finally:
-        budget.left = max(0.0, budget.left - (time.monotonic() - start))
+    return _Waiting(conn)
+
+
+class _Waiting:
+    """:func:`waiting`'s block."""
+
+    __slots__ = ("_budget", "_conn", "_start")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._budget: _Budget | None = None
+        self._start = 0.0
+
+    def __enter__(self) -> None:
+        conn = self._conn
+        budget = self._budget = _budgets.get(id(conn))
+        if budget is not None:
+            _set_timeout(conn, budget, int(budget.left * 1000))
+            self._start = time.monotonic()
+
+    def __exit__(self, *exc_info: object) -> None:
+        budget, self._budget = self._budget, None
+        if budget is None:
+            return
+        conn = self._conn
+        budget.left = max(0.0, budget.left - (time.monotonic() - self._start))
         # Statements that run outside `waiting` wait on the timeout as set: keep it current
         # once this one has used a noticeable part of the budget.
         if budget.set_ms - int(budget.left * 1000) >= 5 and is_open(conn):

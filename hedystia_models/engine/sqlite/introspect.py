@@ -2,9 +2,13 @@
 
 Every read of the schema goes through this module (the bookkeeping tables excepted, which
 :mod:`hedystia_models.migrate.history` owns). ``sqlite_master`` is read once per call of
-:func:`read_database`; sqlite-utils supplies the pragmas (``table_xinfo``, ``index_list``,
-``foreign_key_list``) and the parsers for what pragmas do not report (``CHECK`` and ``UNIQUE``
-constraints, ``AUTOINCREMENT``). A table created from a spec reads back as an equal spec.
+:func:`read_database`, and every table name, ``CREATE`` statement, index, view and trigger
+comes from that one read (``tests/test_plan_cost.py`` counts it): a lookup by name there is a
+scan, which per table would make reading N tables cost O(N^2). The pragmas (``table_xinfo``,
+``index_list`` through sqlite-utils, ``foreign_key_list``) name their table, which SQLite
+finds in its in-memory schema; sqlite-utils supplies the parsers for what pragmas do not
+report (``CHECK`` and ``UNIQUE`` constraints, ``AUTOINCREMENT``). A table created from a spec
+reads back as an equal spec.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import sqlite_utils
 from sqlite_utils.create_table_parser import (
@@ -65,10 +70,14 @@ INTERNAL_TABLES = frozenset({"__hedystia_migrations", "__hedystia_state"})
 
 class _Master:
     """One read of ``sqlite_master``: (type, name, tbl_name, sql) rows, grouped once by type
-    and by (type, table), so reading N tables stays linear."""
+    and by (type, table), so reading N tables stays linear; and ``PRAGMA schema_version`` in
+    the same read transaction (``None`` when read outside one)."""
 
-    def __init__(self, rows: list[tuple[str, str, str, str | None]]) -> None:
+    def __init__(
+        self, rows: list[tuple[str, str, str, str | None]], version: int | None = None
+    ) -> None:
         self.rows = rows
+        self.version = version
         self._by_kind: dict[str, list[tuple[str, str | None]]] = {}
         self._by_table: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
         for kind, name, table, sql in rows:
@@ -77,7 +86,10 @@ class _Master:
 
     @classmethod
     def read(cls, db: sqlite_utils.Database) -> _Master:
-        return cls(db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall())
+        """Read inside a transaction, so that both reads see one state of the database."""
+        rows = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+        version = int(db.execute("PRAGMA schema_version").fetchone()[0])
+        return cls(rows, version)
 
     def of(self, kind: str, table: str | None = None) -> list[tuple[str, str | None]]:
         """(name, sql) of the entries of ``kind``, optionally only those on ``table``."""
@@ -163,15 +175,13 @@ def _read_state(
 ) -> DatabaseState:
     wanted = None if only is None else {fold_identifier(name) for name in only}
     tables: dict[str, TableSpec] = {}
-    with_rows: set[str] = set()
     obstacles: dict[str, tuple[str, ...]] = {}
+    keys = _PrimaryKeys(db.conn)
     for name, sql in _user_tables(db, master):
         if wanted is not None and fold_identifier(name) not in wanted:
             continue
-        spec, generated = _read_table(db, name, sql, master)
+        spec, generated = _read_table(db, name, sql, master, keys)
         tables[name] = spec
-        if has_rows(db.conn, name):
-            with_rows.add(name)
         found = rebuild_obstacles(sql, generated)
         if found:
             obstacles[name] = found
@@ -182,19 +192,112 @@ def _read_state(
     )
     return DatabaseState(
         tables=tables,
-        tables_with_rows=frozenset(with_rows),
+        tables_with_rows=frozenset(_with_rows(db.conn, list(tables))),
         rebuild_obstacles=obstacles,
         dependents=dependents,
+        schema_version=master.version,
     )
+
+
+#: Tables whose ``EXISTS`` one statement of :func:`_with_rows` asks (SQLite allows up to 500
+#: terms in a compound ``SELECT``).
+_ROWS_PER_STATEMENT = 100
+
+
+def _with_rows(conn: sqlite3.Connection, names: list[str]) -> list[str]:
+    """Those of tables ``names`` that hold at least one row (as :func:`has_rows`), asked a
+    hundred tables per statement rather than one: a statement costs more to prepare and run
+    from Python than its ``EXISTS`` costs SQLite."""
+    found: list[str] = []
+    for start in range(0, len(names), _ROWS_PER_STATEMENT):
+        chunk = names[start : start + _ROWS_PER_STATEMENT]
+        sql = " UNION ALL ".join(
+            f"SELECT ?, EXISTS (SELECT 1 FROM {quote_identifier(name)})" for name in chunk
+        )
+        rows = conn.execute(sql, list(range(len(chunk)))).fetchall()
+        found.extend(chunk[position] for position, filled in rows if filled)
+    return found
+
+
+class _PrimaryKeys:
+    """The primary key of each table, for ``REFERENCES t`` without a column list (which means
+    t's primary key): the tables read so far give theirs; another is asked with ``PRAGMA
+    table_info`` once, never looked up among all tables."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._known: dict[str, tuple[str, ...]] = {}
+
+    def add(self, table: str, columns: list[tuple[str, int]]) -> None:
+        """Record ``table``'s primary key from its (name, pk position) columns."""
+        self._known[fold_identifier(table)] = _primary_key(columns)
+
+    def of(self, table: str) -> tuple[str, ...]:
+        """The primary key columns of ``table`` in key order, or ``("rowid",)`` when it has
+        none or does not exist (as sqlite-utils' ``Table.pks``)."""
+        folded = fold_identifier(table)
+        found = self._known.get(folded)
+        if found is None:
+            rows = self.conn.execute(f"PRAGMA table_info({quote_identifier(table)})").fetchall()
+            found = self._known[folded] = _primary_key([(row[1], row[5]) for row in rows])
+        return found
+
+
+def _primary_key(columns: list[tuple[str, int]]) -> tuple[str, ...]:
+    names = tuple(name for name, position in sorted(columns, key=lambda c: c[1]) if position)
+    return names or ("rowid",)
+
+
+class _ForeignKey(NamedTuple):
+    """One foreign key as ``PRAGMA foreign_key_list`` gives it, its rows put together."""
+
+    columns: tuple[str, ...]
+    other_table: str
+    #: ``None`` for a column of ``REFERENCES t`` whose primary key does not match up.
+    other_columns: tuple[str | None, ...]
+    on_update: str
+    on_delete: str
+
+    @property
+    def is_compound(self) -> bool:
+        return len(self.columns) > 1
+
+
+def _foreign_keys(conn: sqlite3.Connection, name: str, keys: _PrimaryKeys) -> list[_ForeignKey]:
+    """The foreign keys of table ``name``, in key order, each key's columns in order; for
+    ``REFERENCES t`` without columns, t's primary key when it has as many columns (what
+    sqlite-utils' ``Table.foreign_keys`` gives, without its lookups among all tables)."""
+    by_id: dict[int, list[tuple[int, str, str, str | None, str, str]]] = {}
+    for key_id, seq, other, column, other_column, on_update, on_delete, _ in conn.execute(
+        f"PRAGMA foreign_key_list({quote_identifier(name)})"
+    ).fetchall():
+        by_id.setdefault(key_id, []).append(
+            (seq, other, column, other_column, on_update, on_delete)
+        )
+    found: list[_ForeignKey] = []
+    for key_id in sorted(by_id):
+        rows = sorted(by_id[key_id])
+        columns = tuple(row[2] for row in rows)
+        other_columns: tuple[str | None, ...] = tuple(row[3] for row in rows)
+        if all(c is None for c in other_columns):
+            pk = keys.of(rows[0][1])
+            if len(pk) == len(columns):
+                other_columns = pk
+        found.append(_ForeignKey(columns, rows[0][1], other_columns, rows[0][4], rows[0][5]))
+    return found
 
 
 def rebuild_obstacles(create_sql: str, generated: bool) -> tuple[str, ...]:
     """What a rebuild of a table from its :class:`TableSpec` would lose: a spec has no place
     for ``STRICT``, ``WITHOUT ROWID``, generated columns, or a collation anywhere but on a
     column (in a table ``PRIMARY KEY``/``UNIQUE`` clause, say)."""
+    upper = create_sql.upper()
+    if not any(word in upper for word in ("STRICT", "COLLATE", "WITHOUT")):
+        return ("generated columns",) if generated else ()  # no such word, no such token
     words = {token.upper() for token in SQL_TOKEN.findall(create_sql)}
     found = ["STRICT"] if "STRICT" in words else []
-    constraint_collations = any(
+    # Splitting the definitions is the costly part; without the word there is nothing to find.
+    constraint_collations = "COLLATE" in words and any(
         words_[0].upper() in ("CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN")
         and "COLLATE" in (w.upper() for w in words_)
         for words_ in table_definitions(create_sql)
@@ -212,7 +315,7 @@ def read_table(db: sqlite_utils.Database, name: str) -> TableSpec:
     """Read one table into a :class:`TableSpec` (in one read transaction)."""
     with _one_read(db) as master:
         sql = next((s for n, s in master.of("table") if n == name), None) or ""
-        return _read_table(db, name, sql, master)[0]
+        return _read_table(db, name, sql, master, _PrimaryKeys(db.conn))[0]
 
 
 def _index_keys(columns: list[str | None], sql: str | None, where: str) -> tuple[IndexKey, ...]:
@@ -231,9 +334,10 @@ def _index_keys(columns: list[str | None], sql: str | None, where: str) -> tuple
 
 
 def _read_table(
-    db: sqlite_utils.Database, name: str, create_sql: str, master: _Master
+    db: sqlite_utils.Database, name: str, create_sql: str, master: _Master, keys: _PrimaryKeys
 ) -> tuple[TableSpec, bool]:
-    """The spec of table ``name``, and whether it has generated columns."""
+    """The spec of table ``name``, and whether it has generated columns (``keys``: the primary
+    keys of the tables read so far, to which this one's is added)."""
     # sqlite_utils.db.Table directly: db.table() and Table.columns look the name up among all
     # tables and views first, which would make reading N tables cost O(N^2).
     table = sqlite_utils.db.Table(db, name)
@@ -243,6 +347,7 @@ def _read_table(
     columns = [sqlite_utils.db.Column(*row) for *row, hidden in xinfo if hidden != 1]
     generated = any(hidden in (2, 3) for *_, hidden in xinfo)
     pk_names = [c.name for c in sorted((c for c in columns if c.is_pk), key=lambda c: c.is_pk)]
+    keys.add(name, [(c.name, c.is_pk) for c in columns])
     # sqlite-utils' CREATE TABLE parsers are the slow part of introspection; a constraint
     # whose keyword does not occur in the statement cannot be there, so skip its parser.
     upper = create_sql.upper()
@@ -293,13 +398,13 @@ def _read_table(
     deferred = deferred_foreign_keys(create_sql) if "DEFERR" in upper else set()
     references: dict[str, Reference] = {}
     compound: list[ForeignKeySpec] = []
-    for fk in table.foreign_keys:
+    for fk in _foreign_keys(db.conn, name, keys):
         if fk.is_compound:
             compound.append(
                 ForeignKeySpec(
-                    columns=tuple(fk.columns),
+                    columns=fk.columns,
                     other_table=fk.other_table,
-                    # None: "REFERENCES t" whose primary key sqlite-utils could not match up.
+                    # None: "REFERENCES t" whose primary key does not match up.
                     other_columns=tuple(c for c in fk.other_columns if c is not None),
                     on_delete=fk.on_delete,
                     on_update=fk.on_update,
@@ -307,11 +412,10 @@ def _read_table(
                 )
             )
         else:
-            assert fk.column is not None
-            folded_fk = fold_identifier(fk.column)
+            folded_fk = fold_identifier(fk.columns[0])
             references[folded_fk] = Reference(
                 fk.other_table,
-                fk.other_column or "rowid",
+                fk.other_columns[0] or "rowid",
                 fk.on_delete,
                 fk.on_update,
                 deferrable=clauses.get(folded_fk, (None, False))[1] or (folded_fk,) in deferred,
@@ -450,6 +554,42 @@ def broken_dependents(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
     return broken
 
 
+#: Tables one statement of :func:`_parent_keys` reads (a bound parameter each; SQLite before
+#: 3.32 allows 999 in a statement).
+_TABLES_PER_STATEMENT = 500
+
+
+def _parent_keys(
+    conn: sqlite3.Connection, names: list[str]
+) -> tuple[dict[str, list[tuple[str, int]]], dict[str, tuple[tuple[str, ...], ...]]]:
+    """For tables ``names``: their (column, pk position) in column order, and their unique
+    keys (unique indexes without ``WHERE`` on plain columns, in ``index_list`` order): two
+    statements per 500 tables, the pragmas joined to the names, rather than a few per table."""
+    columns: dict[str, list[tuple[str, int]]] = {}
+    keys: dict[tuple[str, int], tuple[int, list[str | None]]] = {}
+    for start in range(0, len(names), _TABLES_PER_STATEMENT):
+        chunk = names[start : start + _TABLES_PER_STATEMENT]
+        values = "WITH t(name) AS (VALUES " + ", ".join("(?)" for _ in chunk) + ") "
+        for table, _, column, position in conn.execute(
+            values + "SELECT t.name, c.cid, c.name, c.pk FROM t "
+            "JOIN pragma_table_info(t.name) AS c ORDER BY 1, 2",
+            chunk,
+        ).fetchall():
+            columns.setdefault(table, []).append((column, position))
+        for table, seq, partial, _, key in conn.execute(
+            values + 'SELECT t.name, l.seq, l."partial", i.seqno, i.name FROM t '
+            "JOIN pragma_index_list(t.name) AS l JOIN pragma_index_info(l.name) AS i "
+            'WHERE l."unique" ORDER BY 1, 2, 4',
+            chunk,
+        ).fetchall():
+            keys.setdefault((table, seq), (partial, []))[1].append(key)
+    unique: dict[str, list[tuple[str, ...]]] = {}
+    for (table, _), (partial, found) in keys.items():
+        if not partial and all(key is not None for key in found):
+            unique.setdefault(table, []).append(tuple(k for k in found if k is not None))
+    return columns, {table: tuple(found) for table, found in unique.items()}
+
+
 def foreign_key_graph(conn: sqlite3.Connection) -> ForeignKeyGraph:
     """Every foreign key of the database, with the columns, primary key and unique keys of
     each table one references: a few pragma reads, whatever the number of tables (no rows are
@@ -477,22 +617,16 @@ def foreign_key_graph(conn: sqlite3.Connection) -> ForeignKeyGraph:
         )
         for (table, key_id), found in grouped.items()
     )
-    parents: dict[str, ParentKeys] = {}
+    referenced: dict[str, str] = {}  # folded -> stored name, in the order the edges name them
     for edge in edges:
         folded = fold_identifier(edge.other_table)
         name = tables.get(folded)
-        if name is None or folded in parents:
-            continue
-        info = conn.execute("SELECT name, pk FROM pragma_table_info(?)", (name,)).fetchall()
-        unique: list[tuple[str, ...]] = []
-        for index, partial in conn.execute(
-            'SELECT name, "partial" FROM pragma_index_list(?) WHERE "unique"', (name,)
-        ).fetchall():
-            keys = conn.execute(
-                "SELECT name FROM pragma_index_info(?) ORDER BY seqno", (index,)
-            ).fetchall()
-            if not partial and keys and all(key is not None for (key,) in keys):
-                unique.append(tuple(key for (key,) in keys))
+        if name is not None:
+            referenced.setdefault(folded, name)
+    columns, unique = _parent_keys(conn, list(referenced.values()))
+    parents: dict[str, ParentKeys] = {}
+    for folded, name in referenced.items():
+        info = columns.get(name, [])
         pk = tuple(column for column, position in sorted(info, key=lambda r: r[1]) if position)
-        parents[folded] = ParentKeys(name, tuple(c for c, _ in info), pk, tuple(unique))
+        parents[folded] = ParentKeys(name, tuple(c for c, _ in info), pk, unique.get(name, ()))
     return ForeignKeyGraph(edges, parents, views, tables)

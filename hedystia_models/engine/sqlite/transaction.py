@@ -23,7 +23,6 @@ The check is about what the change did, never about the rest of the database:
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -38,6 +37,9 @@ __all__ = [
     "ForeignKeyGuard",
     "ForeignKeyMismatch",
     "ForeignKeyViolation",
+    "block_savepoint",
+    "close_savepoint",
+    "open_savepoint",
     "schema_transaction",
     "write_transaction",
 ]
@@ -202,18 +204,76 @@ class ForeignKeyGuard:
         return found, unreadable
 
 
+#: How many of the package's savepoints are open on each connection (by ``id``: a
+#: ``sqlite3.Connection`` takes no weak references); an entry lives while one is open.
+_open_savepoints: dict[int, int] = {}
+
+
+def open_savepoint(conn: sqlite3.Connection) -> str:
+    """Open a savepoint in ``conn``'s transaction; returns its name, for
+    :func:`close_savepoint`.
+
+    The name says how deep it is (``hedystia_1``, ``hedystia_2``, ...), so that nested
+    savepoints have names of their own and the same few statements come back call after
+    call: sqlite3 keeps them prepared in its statement cache (a new name per call would be a
+    new statement to prepare, each time)."""
+    key = id(conn)
+    depth = _open_savepoints.get(key, 0) + 1
+    name = _SAVEPOINT_NAMES[depth] if depth < len(_SAVEPOINT_NAMES) else f"hedystia_{depth}"
+    conn.execute(f"SAVEPOINT {name}")
+    _open_savepoints[key] = depth
+    return name
+
+
+#: The names of the first savepoints, made once.
+_SAVEPOINT_NAMES = [f"hedystia_{depth}" for depth in range(8)]
+
+
+def close_savepoint(conn: sqlite3.Connection, name: str, *, rollback: bool) -> None:
+    """Release the savepoint ``name`` (of :func:`open_savepoint`), first rolling back to it
+    with ``rollback`` (unless the whole transaction is gone)."""
+    key = id(conn)
+    try:
+        if rollback:
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {name}")
+        else:
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+    finally:
+        depth = _open_savepoints.get(key, 1) - 1
+        if depth > 0:
+            _open_savepoints[key] = depth
+        else:
+            _open_savepoints.pop(key, None)
+
+
+def block_savepoint(depth: int) -> tuple[str, str, str]:
+    """The ``SAVEPOINT``, ``RELEASE`` and ``ROLLBACK TO`` statements of the savepoint of a
+    ``db.transaction()`` block nested ``depth`` blocks deep in its thread's transaction: the
+    same few statements every time (kept prepared by sqlite3), a name per depth."""
+    if depth < len(_BLOCK_SAVEPOINTS):
+        return _BLOCK_SAVEPOINTS[depth]
+    return _block_statements(depth)
+
+
+def _block_statements(depth: int) -> tuple[str, str, str]:
+    name = f"hedystia_block_{depth}"
+    return f"SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}", f"ROLLBACK TO SAVEPOINT {name}"
+
+
+_BLOCK_SAVEPOINTS = [_block_statements(depth) for depth in range(32)]
+
+
 @contextmanager
 def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
-    name = f"hedystia_{secrets.token_hex(8)}"
-    conn.execute(f"SAVEPOINT {name}")
+    name = open_savepoint(conn)
     try:
         yield
     except BaseException:
-        if conn.in_transaction:
-            conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            conn.execute(f"RELEASE SAVEPOINT {name}")
+        close_savepoint(conn, name, rollback=True)
         raise
-    conn.execute(f"RELEASE SAVEPOINT {name}")
+    close_savepoint(conn, name, rollback=False)
 
 
 @contextmanager
