@@ -15,7 +15,7 @@ import sqlite_utils
 from .engine.sqlite.connection import SQLiteLockedError, lock_budget, named_failure
 from .engine.sqlite.executor import SQLiteExecutor
 from .engine.sqlite.opening import ConnectionLike, open_database
-from .engine.sqlite.pool import ConnectionPool, holding
+from .engine.sqlite.pool import ConnectionPool, Session, holding
 from .engine.sqlite.transaction import block_savepoint, write_transaction
 from .errors import ConfigurationError, DatabaseFileError, HedystiaError, MigrationError
 from .migrate import history
@@ -146,12 +146,17 @@ class Database:
         path). See :mod:`hedystia_models.engine.sqlite.pool`."""
         return self._pool.shared
 
+    def _session(self) -> Session:
+        """The calling thread's session of the pool; a :class:`DatabaseFileError` naming the
+        file once the database is closed."""
+        if self._pool.closed:
+            raise DatabaseFileError(f"database {self.path!r} is closed", self.path)
+        return self._pool.session()
+
     @property
     def sqlite(self) -> sqlite_utils.Database:
         """The calling thread's ``sqlite_utils.Database`` (its connection is :attr:`conn`)."""
-        if self._pool.closed:
-            raise DatabaseFileError(f"database {self.path!r} is closed", self.path)
-        return self._pool.session().sqlite
+        return self._session().sqlite
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -177,9 +182,7 @@ class Database:
     def executor(self) -> SQLiteExecutor:
         """Runs every schema change (sync, migrations) as SQL on the calling thread's
         connection."""
-        if self._pool.closed:
-            raise DatabaseFileError(f"database {self.path!r} is closed", self.path)
-        return self._pool.session().executor
+        return self._session().executor
 
     @property
     def _depth(self) -> int:
