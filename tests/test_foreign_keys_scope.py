@@ -339,6 +339,30 @@ def test_sync_that_would_leave_a_broken_key_is_rolled_back(db_path: Path) -> Non
     assert dump(db_path) == before
 
 
+def test_a_sync_that_only_creates_tables_checks_their_keys_without_reading_the_schema(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first start-up only creates tables: the guard has nothing to cover, and the new
+    # tables' keys are checked from the plan against the tables as they will be (no
+    # foreign-key graph is read); a sync that changes an existing table reads it.
+    import hedystia_models.engine.sqlite.transaction as transaction
+
+    reads: list[int] = []
+
+    def counted(conn: sqlite3.Connection) -> object:
+        reads.append(1)
+        return foreign_key_graph(conn)
+
+    monkeypatch.setattr(transaction, "foreign_key_graph", counted)
+    with database(schemas=[User, Post], connection=db_path) as db:
+        assert [op.table for op in db.sync().safe] == ["users", "posts"]
+        assert reads == []
+        db.raw("ALTER TABLE users DROP COLUMN name")
+        assert db.sync().safe  # adds the column back: an existing table changes
+        assert reads == [1, 1]  # the baseline and the check
+        db.posts.insert({"author_id": db.users.insert({"name": "a"}).id})
+
+
 def test_the_guard_inside_a_user_transaction_checks_the_keys(db_path: Path) -> None:
     make(db_path, "CREATE TABLE a (id INTEGER PRIMARY KEY);")
     conn = sqlite3.connect(db_path)

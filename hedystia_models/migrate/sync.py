@@ -33,16 +33,20 @@ import sqlite_utils
 
 from ..engine import Compiled, Executor
 from ..engine.sqlite.introspect import schema_version
-from ..engine.sqlite.transaction import ForeignKeyGuard, schema_transaction
+from ..engine.sqlite.transaction import (
+    ForeignKeyGuard,
+    refuse_new_problems,
+    schema_transaction,
+)
 from ..errors import OperationError, SyncError
 from ..model.table import spec_digest
 from ..schema.quoting import fold_identifier
 from ..schema.spec import TableSpec
-from ..schema.state import DatabaseState
+from ..schema.state import DatabaseState, ReferenceProblem
 from . import history
 from .operations import CreateTable, DropTable, RenameTable
 from .plan import Plan
-from .planner import plan_for, plan_state, refuse_bad_references
+from .planner import plan_for, plan_state, reference_problems, refuse_bad_references
 
 __all__ = ["create_missing_tables", "fingerprint", "is_known_in_sync", "sync"]
 
@@ -255,7 +259,7 @@ def _apply_locked(
     guard = ForeignKeyGuard(conn)
     try:
         with schema_transaction(conn, guard):
-            _, plan = plan_state(
+            state, plan = plan_state(
                 specs,
                 executor,
                 ignore_tables=ignore_tables,
@@ -265,7 +269,8 @@ def _apply_locked(
             _raise_if_blocked(plan)
             if not plan.safe and not history.tables_exist(conn):
                 return plan  # nothing to apply and nothing recorded: create nothing (see sync)
-            _cover(guard, plan)
+            if not _cover(guard, plan):
+                refuse_new_problems(_new_table_key_problems(plan, specs, state))
             _execute(db, plan, executor)
             history.write_state(conn, _STATE_KEY, _stamp(conn, digest))
             drift = sorted({fold_identifier(op.table) for op in plan.unsafe})
@@ -275,12 +280,13 @@ def _apply_locked(
     return plan
 
 
-def _cover(guard: ForeignKeyGuard, plan: Plan) -> None:
+def _cover(guard: ForeignKeyGuard, plan: Plan) -> bool:
     """Have ``guard`` check the tables ``plan``'s safe operations change, and the tables that
-    reference one they rebuild, rename or drop. A table the plan only creates is left out:
-    it is new and empty when the check runs (sync writes no rows), so no row of it can lack
-    its parent; a foreign key of it that SQLite could not enforce is found all the same (that
-    check covers the whole database)."""
+    reference one they rebuild, rename or drop; False when that is none (the plan only creates
+    tables). A table the plan only creates is left out: it is new and empty when the check
+    runs (sync writes no rows), so no row of it can lack its parent; its own keys are checked
+    by :func:`_new_table_key_problems` when the guard covers nothing, and by the guard's
+    whole-database comparison otherwise."""
     replaced = [
         op.table
         for op in plan.safe
@@ -292,10 +298,25 @@ def _cover(guard: ForeignKeyGuard, plan: Plan) -> None:
     only_created = created - {
         fold_identifier(op.table) for op in plan.safe if not isinstance(op.operation, CreateTable)
     }
-    guard.cover(
-        (op.table for op in plan.safe if fold_identifier(op.table) not in only_created),
-        children_of=replaced,
-    )
+    changed = [op.table for op in plan.safe if fold_identifier(op.table) not in only_created]
+    if not (changed or replaced):
+        return False
+    guard.cover(changed, children_of=replaced)
+    return True
+
+
+def _new_table_key_problems(
+    plan: Plan, specs: Sequence[TableSpec], state: DatabaseState
+) -> list[ReferenceProblem]:
+    """The foreign keys of the tables ``plan`` creates that SQLite could not enforce, each
+    checked against its parent as it will be after the plan: a table the plan creates too as
+    its model declares it, any other as the database has it (``state``, read under the write
+    lock), whatever its model says (sync leaves a change of an existing table's keys alone:
+    that would be a migration's). Pure: no schema read."""
+    created = {
+        fold_identifier(op.table) for op in plan.safe if isinstance(op.operation, CreateTable)
+    }
+    return reference_problems([s for s in specs if fold_identifier(s.name) in created], state)
 
 
 def _known_drift(

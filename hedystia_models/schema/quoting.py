@@ -70,10 +70,22 @@ def quote_identifier(name: str) -> str:
     >>> print(quote_identifier('a "b" c'))
     "a ""b"" c"
     """
+    quoted = _QUOTED.get(name)
+    if quoted is not None:
+        return quoted
     problem = identifier_problem(name)
     if problem is not None:
         raise SpecError(f"identifier {name!r} {problem}")
-    return '"' + name.replace('"', '""') + '"'
+    quoted = '"' + name.replace('"', '""') + '"'
+    if len(_QUOTED) < _QUOTED_KEPT:
+        _QUOTED[name] = quoted
+    return quoted
+
+
+#: Names quoted before (a schema names the same few columns again and again), at most
+#: :data:`_QUOTED_KEPT` of them; only names that passed the check are kept.
+_QUOTED: dict[str, str] = {}
+_QUOTED_KEPT = 1 << 16
 
 
 def sql_literal(value: object) -> str:

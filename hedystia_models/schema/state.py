@@ -10,6 +10,7 @@ live database's). Nothing here touches a database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .quoting import fold_identifier
 from .spec import TableSpec
@@ -172,15 +173,21 @@ class ParentKeys:
     def is_key(self, columns: tuple[str, ...]) -> bool:
         """True when ``columns`` (in any order) are the primary key or a unique key."""
         wanted = frozenset(fold_identifier(c) for c in columns)
-        if len(wanted) != len(columns):
-            return False
-        keys = [self.primary_key, *self.unique] if self.primary_key else list(self.unique)
-        return any(frozenset(fold_identifier(c) for c in key) == wanted for key in keys)
+        return len(wanted) == len(columns) and wanted in self._keys
 
     def has_column(self, name: str) -> bool:
         """True when the table has a column ``name`` (as SQLite matches names)."""
-        folded = fold_identifier(name)
-        return any(fold_identifier(c) == folded for c in self.columns)
+        return fold_identifier(name) in self._columns
+
+    @cached_property
+    def _keys(self) -> frozenset[frozenset[str]]:
+        """The primary key and the unique keys, each as a set of folded names."""
+        keys = [self.primary_key, *self.unique] if self.primary_key else list(self.unique)
+        return frozenset(frozenset(fold_identifier(c) for c in key) for key in keys)
+
+    @cached_property
+    def _columns(self) -> frozenset[str]:
+        return frozenset(fold_identifier(c) for c in self.columns)
 
 
 @dataclass(frozen=True)

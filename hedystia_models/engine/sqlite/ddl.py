@@ -77,7 +77,20 @@ def column_definition(column: ColumnSpec, *, single_primary_key: bool, rowid_ali
 
 
 def _default_clause(default_sql: str) -> str:
-    """Defaults that are not a plain literal must be parenthesised to be valid DDL."""
+    """Defaults that are not a plain literal must be parenthesised to be valid DDL (the
+    answer for a text is kept: a schema repeats the same few defaults)."""
+    clause = _CLAUSES.get(default_sql)
+    if clause is None:
+        clause = _default_clause_of(default_sql)
+        if len(_CLAUSES) < 1 << 14:
+            _CLAUSES[default_sql] = clause
+    return clause
+
+
+_CLAUSES: dict[str, str] = {}
+
+
+def _default_clause_of(default_sql: str) -> str:
     text = default_sql.strip()
     if parse_sql_literal(text) is not UNPARSED:
         return text
@@ -109,12 +122,16 @@ def create_table_sql(table: TableSpec, *, name: str | None = None) -> str:
     inline ``UNIQUE``: that index is created after the table, as the database had it.
     """
     pk = table.primary_key
+    single = len(pk) == 1
+    alias = pk[0] if single else None  # INTEGER PRIMARY KEY: the rowid's alias
     by_index = {fold_identifier(i.column_names[0]) for i in table.unique_indexes}
     lines = [
         column_definition(
-            replace(column, unique=False) if fold_identifier(column.name) in by_index else column,
-            single_primary_key=len(pk) == 1,
-            rowid_alias=is_rowid_alias(table, column),
+            replace(column, unique=False)
+            if by_index and fold_identifier(column.name) in by_index
+            else column,
+            single_primary_key=single,
+            rowid_alias=column.name == alias and column.type == "INTEGER",
         )
         for column in table.columns
     ]

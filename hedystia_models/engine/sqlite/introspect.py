@@ -554,26 +554,38 @@ def broken_dependents(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
     return broken
 
 
-#: Tables one statement of :func:`_parent_keys` reads (a bound parameter each; SQLite before
-#: 3.32 allows 999 in a statement).
-_TABLES_PER_STATEMENT = 500
+#: Bound parameters one statement of :func:`_parent_keys` uses at most (SQLite before 3.32
+#: allows 999 in a statement): the table names, and the referenced column names.
+_PARAMETERS_PER_STATEMENT = 900
 
 
 def _parent_keys(
-    conn: sqlite3.Connection, names: list[str]
+    conn: sqlite3.Connection, names: list[str], referenced: set[str]
 ) -> tuple[dict[str, list[tuple[str, int]]], dict[str, tuple[tuple[str, ...], ...]]]:
-    """For tables ``names``: their (column, pk position) in column order, and their unique
-    keys (unique indexes without ``WHERE`` on plain columns, in ``index_list`` order): two
-    statements per 500 tables, the pragmas joined to the names, rather than a few per table."""
+    """For tables ``names``: their primary-key columns and their columns named in
+    ``referenced`` (column names, any case), as (column, pk position) in column order, and
+    their unique keys (unique indexes without ``WHERE`` on plain columns, in ``index_list``
+    order): two statements per few hundred tables, the pragmas joined to the names, rather
+    than a few per table. A parent's other columns are not read: no foreign key names them,
+    and they would be most of the rows."""
     columns: dict[str, list[tuple[str, int]]] = {}
     keys: dict[tuple[str, int], tuple[int, list[str | None]]] = {}
-    for start in range(0, len(names), _TABLES_PER_STATEMENT):
-        chunk = names[start : start + _TABLES_PER_STATEMENT]
+    wanted = sorted(referenced)
+    if len(wanted) > _PARAMETERS_PER_STATEMENT // 2:
+        wanted = []  # too many names to bind: read every column
+    filtered = (
+        " WHERE c.pk > 0 OR c.name COLLATE NOCASE IN (" + ", ".join("?" for _ in wanted) + ")"
+        if wanted
+        else ""
+    )
+    step = _PARAMETERS_PER_STATEMENT - len(wanted)
+    for start in range(0, len(names), step):
+        chunk = names[start : start + step]
         values = "WITH t(name) AS (VALUES " + ", ".join("(?)" for _ in chunk) + ") "
         for table, _, column, position in conn.execute(
             values + "SELECT t.name, c.cid, c.name, c.pk FROM t "
-            "JOIN pragma_table_info(t.name) AS c ORDER BY 1, 2",
-            chunk,
+            f"JOIN pragma_table_info(t.name) AS c{filtered} ORDER BY 1, 2",
+            [*chunk, *wanted],
         ).fetchall():
             columns.setdefault(table, []).append((column, position))
         for table, seq, partial, _, key in conn.execute(
@@ -591,9 +603,10 @@ def _parent_keys(
 
 
 def foreign_key_graph(conn: sqlite3.Connection) -> ForeignKeyGraph:
-    """Every foreign key of the database, with the columns, primary key and unique keys of
-    each table one references: a few pragma reads, whatever the number of tables (no rows are
-    read, no ``CREATE TABLE`` is parsed)."""
+    """Every foreign key of the database, with the primary key, unique keys and referenced
+    columns of each table one references (:class:`ParentKeys` holds just those columns: all
+    :func:`~hedystia_models.schema.state.reference_problem` asks of them): a few pragma
+    reads, whatever the number of tables (no rows are read, no ``CREATE TABLE`` is parsed)."""
     listed = conn.execute(
         "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')"
     ).fetchall()
@@ -623,7 +636,8 @@ def foreign_key_graph(conn: sqlite3.Connection) -> ForeignKeyGraph:
         name = tables.get(folded)
         if name is not None:
             referenced.setdefault(folded, name)
-    columns, unique = _parent_keys(conn, list(referenced.values()))
+    named = {column for edge in edges for column in edge.other_columns}
+    columns, unique = _parent_keys(conn, list(referenced.values()), named)
     parents: dict[str, ParentKeys] = {}
     for folded, name in referenced.items():
         info = columns.get(name, [])

@@ -19,6 +19,10 @@ The check is about what the change did, never about the rest of the database:
   reference a rebuilt one; a migration (whose ``ctx.sql`` may touch anything) covers every
   table. A table with a key SQLite cannot enforce cannot be checked (SQLite refuses to); its
   rows are left out.
+- A sync that only creates tables gives its guard nothing to cover: new tables are empty, and
+  a new table cannot break a key that worked before, so what is left to check is the keys of
+  the new tables, which sync checks from the plan before it runs it (against the tables as
+  they will be, see ``migrate/sync.py``), without reading the schema again.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ __all__ = [
     "block_savepoint",
     "close_savepoint",
     "open_savepoint",
+    "refuse_new_problems",
     "schema_transaction",
     "write_transaction",
 ]
@@ -76,8 +81,10 @@ class ForeignKeyGuard:
     held before the change (see the module's description).
 
     ``everything``: cover every table (a migration's). Otherwise the guard covers nothing until
-    :meth:`cover` names tables, just before they change. Keys SQLite cannot enforce are always
-    compared across the whole database (it costs no row reads).
+    :meth:`cover` names tables, just before they change, and takes its baseline then; a guard
+    never given a table to cover checks nothing (a sync that only creates tables checks their
+    keys itself: see the module's description). Keys SQLite cannot enforce are compared across the
+    whole database (it costs no row reads) once the guard covers anything.
     """
 
     def __init__(self, conn: sqlite3.Connection, *, everything: bool = False) -> None:
@@ -93,25 +100,32 @@ class ForeignKeyGuard:
     # -- before -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Take the baseline (once; :func:`schema_transaction` calls it, or a caller does
-        earlier, before a change made outside the transaction)."""
+        """Take the baseline (once; :func:`schema_transaction` calls it for a guard that
+        covers everything, :meth:`cover` for the others, or a caller does earlier, before a
+        change made outside the transaction)."""
+        self._begin()
+
+    def _begin(self) -> ForeignKeyGraph | None:
+        """:meth:`start`; returns the graph it read, ``None`` when it had started before."""
         if self._started:
-            return
+            return None
         self._started = True
         graph = foreign_key_graph(self.conn)
         self._problems = set(graph.problems())
         if self.everything:
             self._remember(graph, graph.with_foreign_keys())
+        return graph
 
     def cover(self, tables: Iterable[str], *, children_of: Iterable[str] = ()) -> None:
         """Check ``tables`` too, and every table with a foreign key to one of ``children_of``
         (tables about to be rebuilt, renamed or dropped), taking their baseline now."""
-        self.start()
+        graph = self._begin()  # the schema as it is now, when this takes the baseline
         tables = {fold_identifier(t) for t in tables} - self._covered
         parents = {fold_identifier(t) for t in children_of} - self._parents
         if self.everything or not (tables or parents):
             return
-        graph = foreign_key_graph(self.conn)
+        if graph is None:
+            graph = foreign_key_graph(self.conn)
         self._covered |= tables
         self._parents |= parents
         self._remember(graph, (tables | graph.children(parents)) - self._rows.keys())
@@ -127,16 +141,13 @@ class ForeignKeyGuard:
     def check(self, *, rows: bool = True) -> None:
         """Raise :class:`ForeignKeyMismatch` for a foreign key SQLite cannot enforce that was
         not there before, then (``rows``) :class:`ForeignKeyViolation` for new rows without a
-        parent in the covered tables."""
+        parent in the covered tables. A guard that never started (it covers nothing) checks
+        nothing."""
+        if not self._started:
+            return
         graph = foreign_key_graph(self.conn)
         problems = graph.problems()
-        new = [p for key, p in problems.items() if key not in self._problems]
-        if new:
-            raise ForeignKeyMismatch(
-                "this change leaves a foreign key SQLite cannot enforce (every write to the "
-                f"table would fail): {_shown([str(p) for p in new])}",
-                new,
-            )
+        refuse_new_problems([p for key, p in problems.items() if key not in self._problems])
         if not rows:
             return
         if self.everything:
@@ -202,6 +213,17 @@ class ForeignKeyGuard:
                 by_parent.setdefault(fold_identifier(parent), []).append((rowid, parent, key_id))
             found[fold_identifier(name)] = by_parent
         return found, unreadable
+
+
+def refuse_new_problems(new: list[ReferenceProblem]) -> None:
+    """Raise :class:`ForeignKeyMismatch` for the foreign keys in ``new``, keys a change would
+    leave that SQLite cannot enforce (nothing when it is empty)."""
+    if new:
+        raise ForeignKeyMismatch(
+            "this change leaves a foreign key SQLite cannot enforce (every write to the "
+            f"table would fail): {_shown([str(p) for p in new])}",
+            new,
+        )
 
 
 #: How many of the package's savepoints are open on each connection (by ``id``: a
@@ -316,7 +338,8 @@ def schema_transaction(
         guard = ForeignKeyGuard(conn, everything=True)
     if conn.in_transaction:
         with write_transaction(conn, before_commit=lambda: guard.check(rows=False)):
-            guard.start()
+            if guard.everything:
+                guard.start()
             yield conn
         return
     enforced = foreign_keys_enforced(conn)
@@ -324,7 +347,8 @@ def schema_transaction(
         conn.execute("PRAGMA foreign_keys=OFF")
     try:
         with write_transaction(conn, before_commit=lambda: guard.check(rows=enforced)):
-            guard.start()
+            if guard.everything:
+                guard.start()
             yield conn
     finally:
         if enforced:
