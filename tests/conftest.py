@@ -24,3 +24,51 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.skipped and os.environ.get("CI") and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where nothing may be skipped: {report.longrepr}"
+
+
+# -- PostgreSQL (issue 15) ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A throw-away PostgreSQL server for the whole run (``tests/postgres_server.py``),
+    started on first use. Without the server binaries or psycopg the tests that use it skip
+    with one line saying how to install them; ``HEDYSTIA_REQUIRE_POSTGRES=1`` (CI) makes that
+    a failure instead."""
+    from postgres_server import INSTALL_HINT, find_binaries, running_server
+
+    required = os.environ.get("HEDYSTIA_REQUIRE_POSTGRES") == "1"
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        message = "psycopg is not installed: pip install -e '.[test]' (or '.[postgres]')"
+        if required:
+            pytest.fail(message)
+        pytest.skip(message)
+    bindir = find_binaries()
+    if bindir is None:
+        if required:
+            pytest.fail(INSTALL_HINT)
+        pytest.skip(INSTALL_HINT)
+    with running_server(bindir) as server:
+        yield server
+
+
+_databases = iter(range(1, 1 << 30))
+
+
+@pytest.fixture
+def postgres_url(postgres_server: object) -> Iterator[str]:
+    """A connection string to a new, empty database on the test server, dropped after."""
+    import psycopg
+
+    server = postgres_server
+    name = f"test_{next(_databases)}"
+    admin = server.conninfo()  # type: ignore[attr-defined]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    try:
+        yield server.url(name)  # type: ignore[attr-defined]
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

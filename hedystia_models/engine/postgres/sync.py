@@ -1,0 +1,113 @@
+"""Sync on PostgreSQL: the same plan as on SQLite (models -> specs, the live schema -> specs,
+:func:`~hedystia_models.migrate.planner.plan_state`), applied in one transaction under the
+schema-change advisory lock, recorded on the same timeline.
+
+- **One transaction**: ``BEGIN``, the lock, the plan made again under it, every safe
+  operation, the history row and the fingerprint, ``COMMIT``; any error rolls all of it back
+  (PostgreSQL's DDL is transactional). PostgreSQL checks foreign keys as each constraint is
+  created, so no foreign-key pass is needed after the change.
+- **Many processes at once**: each takes ``pg_advisory_xact_lock`` on the key of the database
+  and schema (:func:`.connection.schema_lock`) before planning; the second one plans after the
+  first committed and finds nothing to do. The wait is bounded by ``lock_timeout``.
+- **Fast path**: the fingerprint of the models (the one SQLite's sync records) is stored with
+  a fingerprint of the catalogs (:func:`.introspect.catalog_fingerprint`, one query); when
+  both match, nothing is planned. Any change of a table, column, constraint or index in the
+  schema, by anyone, changes the catalog fingerprint, so a hand edit is never missed. A sync
+  that left drift alone records no fingerprint: the next start-up plans again and reports it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from ...errors import OperationError, SyncError
+from ...migrate.history import new_sync_name
+from ...migrate.plan import Plan
+from ...migrate.planner import plan_state
+from ...migrate.sync import fingerprint
+from ...schema.spec import TableSpec
+from ..base import Compiled
+from . import history
+from .connection import schema_lock, transaction
+from .executor import PostgresExecutor
+from .introspect import catalog_fingerprint
+from .types import table_for_postgres
+
+__all__ = ["plan", "sync"]
+
+logger = logging.getLogger("hedystia_models")
+
+_STATE_KEY = "sync_fingerprint"
+
+
+def plan(
+    conn: Any,
+    specs: Sequence[TableSpec],
+    *,
+    schema: str | None = None,
+    ignore_tables: Sequence[str] = (),
+    strict_defaults: bool = False,
+) -> Plan:
+    """The plan that takes the database to ``specs`` (the models' specs; their types are
+    mapped to PostgreSQL's here). Reads only."""
+    executor = PostgresExecutor(conn, schema=schema)
+    _, found = plan_state(
+        [table_for_postgres(s) for s in specs],
+        executor,
+        ignore_tables=ignore_tables,
+        strict_defaults=strict_defaults,
+    )
+    return found
+
+
+def sync(
+    conn: Any,
+    specs: Sequence[TableSpec],
+    *,
+    schema: str | None = None,
+    ignore_tables: Sequence[str] = (),
+    strict_defaults: bool = False,
+    timeout: float = 5.0,
+) -> Plan:
+    """Apply the safe operations that take the database to ``specs``; return the plan. As
+    :func:`hedystia_models.migrate.sync.sync` does on SQLite: a blocked change raises
+    :class:`~hedystia_models.errors.SyncError` and applies nothing; unsafe ones are left
+    alone, logged, and stay in the plan's ``unsafe`` list."""
+    digest = fingerprint(specs, ignore_tables, strict_defaults)
+    if history.read_state(conn, _STATE_KEY) == _stamp(conn, digest, schema):
+        return Plan()
+    desired = [table_for_postgres(s) for s in specs]
+    executor = PostgresExecutor(conn, schema=schema)
+    try:
+        with transaction(conn):
+            schema_lock(conn, schema, timeout=timeout)
+            _, found = plan_state(
+                desired,
+                executor,
+                ignore_tables=ignore_tables,
+                strict_defaults=strict_defaults,
+            )
+            if found.blocked:
+                reasons = "\n".join(f"  - {op.reason or op.describe()}" for op in found.blocked)
+                raise SyncError(
+                    f"sync cannot bring the database up to date; nothing was applied:\n{reasons}"
+                )
+            for op in found.safe:
+                executor.execute(op.table, Compiled(op.statements))
+            if found.sql():
+                history.record(conn, name=new_sync_name(), kind="sync", statements=found.sql())
+            if found.safe or history.tables_exist(conn):
+                # With drift left alone, no fast path: every start-up plans, and reports it.
+                stamp = "" if found.unsafe else _stamp(conn, digest, schema)
+                history.write_state(conn, _STATE_KEY, stamp)
+    except OperationError as exc:
+        raise SyncError(f"sync failed and was rolled back: {exc}") from exc
+    for op in found.unsafe:
+        logger.warning("sync left alone: %s (%s)", op.describe(), op.reason)
+    return found
+
+
+def _stamp(conn: Any, digest: str, schema: str | None) -> str:
+    return f"{digest}:{catalog_fingerprint(conn, schema)}"

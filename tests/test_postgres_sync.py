@@ -1,0 +1,232 @@
+"""The PostgreSQL engine's schema side (issue 15): the models' tables created on a real server,
+read back with no false drift, changed natively, synced once by many processes at once, and
+recorded on the timeline. The server is a throw-away one the tests start
+(``tests/postgres_server.py``); without PostgreSQL these tests skip with one line saying how to
+install it, and in CI (``HEDYSTIA_REQUIRE_POSTGRES=1``) they cannot skip.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import multiprocessing
+import sys
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from hedystia_models import Field, SyncError, Table
+from hedystia_models.engine.postgres.connection import connect
+from hedystia_models.engine.postgres.executor import PostgresExecutor
+from hedystia_models.engine.postgres.sync import plan, sync
+from hedystia_models.engine.postgres.types import table_for_postgres
+from hedystia_models.migrate.operations import AlterColumn
+
+
+class Color(enum.Enum):
+    red = "red"
+    blue = "blue"
+
+
+class Account(Table, table="accounts"):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, max_length=80)
+    name: str = Field(default="x", index=True)
+    active: bool = True
+    score: float = 0.0
+    price: Decimal = Decimal("1.50")
+    at: datetime | None = None
+    day: date | None = None
+    clock: time | None = None
+    span: timedelta | None = None
+    uid: UUID | None = None
+    data: dict[str, int] = Field(default_factory=dict)
+    color: Color = Color.red
+    level: Literal[1, 2, 3] = 1
+    blob: bytes | None = None
+
+
+class Note(Table, table="notes"):
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(references=Account, on_delete="CASCADE", index=True)
+    body: str
+
+
+MODELS = [Account, Note]
+
+
+def specs(*models: type[Table]) -> list[Any]:
+    return [m.table_spec() for m in models]
+
+
+@pytest.fixture
+def conn(postgres_url: str) -> Any:
+    opened, _ = connect(postgres_url)
+    yield opened
+    opened.close()
+
+
+def history_rows(conn: Any) -> list[tuple[str, list[str]]]:
+    rows = conn.execute(
+        'SELECT kind, statements FROM "__hedystia_migrations" ORDER BY id'
+    ).fetchall()
+    return [(kind, json.loads(statements)) for kind, statements in rows]
+
+
+def test_sync_creates_every_type_and_reads_back_with_no_drift(conn: Any) -> None:
+    applied = sync(conn, specs(*MODELS))
+    assert [op.table for op in applied.safe] == ["accounts", "notes"]
+    again = plan(conn, specs(*MODELS))
+    assert not again.operations, [op.describe() for op in again.operations]
+    # The values of every type go in and come back as they were.
+    conn.execute(
+        "INSERT INTO accounts (email, at, day, clock, span, uid, data, blob) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s) RETURNING id",
+        (
+            "a@example.com",
+            datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+            date(2026, 1, 2),
+            time(3, 4, 5),
+            timedelta(days=1, microseconds=7),
+            UUID(int=7),
+            json.dumps({"a": 1}),
+            b"\x00\x01",
+        ),
+    )
+    row = conn.execute("SELECT * FROM accounts").fetchone()
+    assert row == (
+        1,
+        "a@example.com",
+        "x",
+        True,
+        0.0,
+        Decimal("1.50"),
+        datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+        date(2026, 1, 2),
+        time(3, 4, 5),
+        timedelta(days=1, microseconds=7),
+        UUID(int=7),
+        {"a": 1},
+        "red",
+        1,
+        b"\x00\x01",
+    )
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute("INSERT INTO accounts (email, data, color) VALUES ('b', '{}', 'green')")
+    assert history_rows(conn)[0][0] == "sync"
+
+
+def test_a_new_field_is_added_and_recorded_and_the_fast_path_sees_hand_edits(conn: Any) -> None:
+    sync(conn, specs(*MODELS))
+    assert not sync(conn, specs(*MODELS)).operations  # the fast path: nothing to do
+
+    class Account2(Account, table="accounts"):
+        nickname: str | None = None
+
+    grown = sync(conn, specs(Account2, Note))
+    assert [op.describe() for op in grown.safe] == ["add column accounts.nickname TEXT"]
+    assert history_rows(conn)[-1] == (
+        "sync",
+        ['ALTER TABLE "accounts" ADD COLUMN "nickname" TEXT'],
+    )
+    # A hand edit changes the catalogs: the next start-up plans, and puts the column back.
+    conn.execute('ALTER TABLE "accounts" DROP COLUMN "nickname"')
+    back = sync(conn, specs(Account2, Note))
+    assert [op.describe() for op in back.safe] == ["add column accounts.nickname TEXT"]
+
+
+def test_unsafe_drift_is_left_alone_reported_every_time_and_altered_natively(
+    conn: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    sync(conn, specs(*MODELS))
+    conn.execute('ALTER TABLE "notes" ALTER COLUMN "body" TYPE VARCHAR(10)')
+    for _ in range(2):  # no fast path hides it
+        found = sync(conn, specs(*MODELS))
+        assert not found.safe
+        assert [op.table for op in found.unsafe] == ["notes"]
+    assert "sync left alone" in caplog.text
+    # The change a migration would make: native ALTER COLUMN, no rebuild.
+    state = PostgresExecutor(conn).read_state()
+    actual = state.table("notes")
+    assert actual is not None
+    desired = table_for_postgres(Note.table_spec()).column("body")
+    op = AlterColumn("notes", desired=desired, actual=actual.column("body"))
+    compiled = PostgresExecutor(conn).apply(op)
+    assert compiled.rebuild is None
+    assert compiled.statements == (
+        'ALTER TABLE "notes" ALTER COLUMN "body" TYPE TEXT USING "body"::TEXT',
+    )
+    assert not plan(conn, specs(*MODELS)).operations
+
+
+def test_a_failing_sync_leaves_the_database_as_it_was(conn: Any) -> None:
+    sync(conn, specs(*MODELS))
+    conn.execute("INSERT INTO accounts (email, data) VALUES ('a', '{}')")
+
+    class Account3(Account, table="accounts"):
+        required: int  # NOT NULL without a default on a table with rows: blocked
+
+    with pytest.raises(SyncError, match="nothing was applied"):
+        sync(conn, specs(Account3, Note))
+    columns = conn.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts'"
+    ).fetchone()
+    assert columns == (15,)
+
+
+def _start_up(url: str, barrier: Any) -> None:  # a process of the concurrent start-up test
+    opened, _ = connect(url)
+    barrier.wait()
+    sync(opened, specs(*MODELS), timeout=60)
+    opened.close()
+
+
+def test_many_processes_starting_at_once_apply_each_change_once(postgres_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(4)
+    workers = [context.Process(target=_start_up, args=(postgres_url, barrier)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    opened, _ = connect(postgres_url)
+    try:
+        assert [kind for kind, _ in history_rows(opened)] == ["sync"]
+        assert not plan(opened, specs(*MODELS)).operations
+    finally:
+        opened.close()
+
+
+def test_the_test_server_helper_names_how_to_install_postgres() -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from postgres_server import INSTALL_HINT
+
+    assert "apt-get install postgresql" in INSTALL_HINT
+
+
+def test_bytes_defaults_and_table_checks_read_back_as_declared(conn: Any) -> None:
+    from hedystia_models import TableSpec
+    from hedystia_models.schema.spec import CheckSpec, ColumnSpec
+
+    table = TableSpec(
+        "blobs",
+        (
+            ColumnSpec("id", "INTEGER", primary_key=True),
+            ColumnSpec("raw", "BLOB", not_null=True, default_sql="X'01AB'", kind="blob"),
+            ColumnSpec("low", "INTEGER", kind="integer"),
+            ColumnSpec("high", "INTEGER", kind="integer"),
+        ),
+        checks=(CheckSpec('"low" <= "high"'), CheckSpec('"low" >= 0')),
+    )
+    sync(conn, [table])
+    assert not plan(conn, [table]).operations
+    conn.execute("INSERT INTO blobs (low, high) VALUES (1, 2)")
+    assert conn.execute("SELECT raw FROM blobs").fetchone() == (b"\x01\xab",)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute("INSERT INTO blobs (low, high) VALUES (-1, 2)")
