@@ -390,9 +390,10 @@ REASONS = {
         "instances: about a quarter of the target's)"
     ),
     "insert_one": (
-        "inside a transaction each insert() is a savepoint (SAVEPOINT and RELEASE, about a "
-        "third of the target's time with the journaling of the row), so that a row its model "
-        "rejects when read back is undone and the transaction goes on; the target has none"
+        "inside a transaction each insert() is a savepoint (SAVEPOINT and RELEASE, and SQLite "
+        "copying the page the row goes into to the savepoint's journal: about a fifth of the "
+        "target's time), so that a row its model rejects when read back is undone and the "
+        "transaction goes on; the target has none"
     ),
     "get": (
         "within noise of the target: the package's work per call (the thread's connection, "

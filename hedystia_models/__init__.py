@@ -20,31 +20,59 @@ from .errors import (
     UnknownTableAttributeError,
     UnknownTableError,
 )
-from .migrate.context import MigrationContext
-from .migrate.migrations import MigrationDefinition, MigrationStatus, migration
-from .migrate.operations import Operation, Safety
-from .migrate.plan import Plan, PlannedOperation
 from .model.fields import Column, ColumnRef, Field, utcnow
 from .model.foreign_keys import ForeignKey
 from .model.table import Index, Table
-from .rows.aggregates import Aggregate, Group
-from .rows.cache import Cache
-from .rows.projection import Partial
-from .rows.repository import Repository
-from .schema.spec import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Reference, TableSpec
 
 if TYPE_CHECKING:
     from .aio import AsyncDatabase, AsyncRepository
     from .inspect import inspect_models
+    from .migrate.context import MigrationContext
+    from .migrate.migrations import MigrationDefinition, MigrationStatus, migration
+    from .migrate.operations import Operation, Safety
+    from .migrate.plan import Plan, PlannedOperation
+    from .rows.aggregates import Aggregate, Group
+    from .rows.cache import Cache
+    from .rows.projection import Partial
+    from .rows.repository import Repository
+    from .schema.spec import (
+        CheckSpec,
+        ColumnSpec,
+        ForeignKeySpec,
+        IndexSpec,
+        Reference,
+        TableSpec,
+    )
 
 # Names whose modules only some programs need, imported on first use (issue 14): the async API
-# brings asyncio (with ssl, sockets and subprocesses), and inspect_models the whole
-# code-writing side of ``hedystia-models inspect``. ``from hedystia_models import
-# AsyncDatabase`` works as before; ``import hedystia_models`` alone loads neither.
+# brings asyncio (with ssl, sockets and subprocesses), inspect_models the whole code-writing
+# side of ``hedystia-models inspect``, and the others the migration side (migrations, plans,
+# operations) and the rows side (repositories, aggregates, the read cache), which
+# ``database(...)`` loads as it needs them. ``from hedystia_models import AsyncDatabase``
+# works as before; ``import hedystia_models`` alone loads none of them.
 _LAZY = {
+    "Aggregate": "rows.aggregates",
     "AsyncDatabase": "aio",
     "AsyncRepository": "aio",
+    "Cache": "rows.cache",
+    "CheckSpec": "schema.spec",
+    "ColumnSpec": "schema.spec",
+    "ForeignKeySpec": "schema.spec",
+    "Group": "rows.aggregates",
+    "IndexSpec": "schema.spec",
+    "MigrationContext": "migrate.context",
+    "MigrationDefinition": "migrate.migrations",
+    "MigrationStatus": "migrate.migrations",
+    "Operation": "migrate.operations",
+    "Partial": "rows.projection",
+    "Plan": "migrate.plan",
+    "PlannedOperation": "migrate.plan",
+    "Reference": "schema.spec",
+    "Repository": "rows.repository",
+    "Safety": "migrate.operations",
+    "TableSpec": "schema.spec",
     "inspect_models": "inspect",
+    "migration": "migrate.migrations",
 }
 
 

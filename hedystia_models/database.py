@@ -13,26 +13,25 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlite_utils
 
 from .engine.sqlite.connection import SQLiteLockedError, lock_budget, named_failure
-from .engine.sqlite.executor import SQLiteExecutor
-from .engine.sqlite.opening import ConnectionLike, open_database
-from .engine.sqlite.pool import ConnectionPool, Session, holding
-from .engine.sqlite.transaction import block_savepoint, write_transaction
 from .errors import ConfigurationError, DatabaseFileError, HedystiaError, MigrationError
-from .migrate import history
-from .migrate.migrations import MigrationDefinition, MigrationStatus, Migrator, load_migrations
-from .migrate.plan import Plan
-from .migrate.planner import ignore_patterns, ignored_by, plan_for
-from .migrate.sync import create_missing_tables, sync
-from .model.schemas import normalize_schemas
 from .model.table import Table, table_info
-from .rows.cache import ReadCache, build_read_cache
-from .rows.relations import RelationGraph
-from .rows.repository import Repository
 from .schema.quoting import fold_identifier
-from .schema.spec import TableSpec
 
+# The rest is imported where it is first used (issue 14): ``import hedystia_models`` loads
+# neither the migration side (sync, the planner, migrations, the executor), nor the rows side
+# (repositories, the read cache, relations), nor the connection pool; ``database(...)`` loads
+# what it is asked for.
 if TYPE_CHECKING:
     from .aio import AsyncDatabase
+    from .engine.sqlite.executor import SQLiteExecutor
+    from .engine.sqlite.opening import ConnectionLike
+    from .engine.sqlite.pool import Session
+    from .migrate.history import HistoryEntry
+    from .migrate.migrations import MigrationDefinition, MigrationStatus, Migrator
+    from .migrate.plan import Plan
+    from .rows.cache import ReadCache
+    from .rows.repository import Repository
+    from .schema.spec import TableSpec
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "Database", "database"]
 
@@ -81,6 +80,16 @@ class Database:
         synchronous: str | None = None,
         cache: Any = None,
     ) -> None:
+        from .engine.sqlite.opening import open_database
+        from .engine.sqlite.pool import ConnectionPool
+        from .engine.sqlite.transaction import block_savepoint, write_transaction
+        from .model.schemas import normalize_schemas
+        from .rows.relations import RelationGraph
+
+        # The statements of transactions and their savepoints, kept here for every block (so a
+        # block pays no import; the module is imported with the first database, issue 14).
+        self._write_transaction = write_transaction
+        self._block_savepoint = block_savepoint
         self.models: dict[str, type[Table]] = normalize_schemas(schemas)
         # Every reference between the models, as relations both ways (rows/relations.py).
         self._relation_graph = RelationGraph(self.models.values())
@@ -91,18 +100,30 @@ class Database:
         #: A default on one side only (model or database) counts as drift, not as a note.
         self.strict_defaults = strict_defaults
         #: Names or ``fnmatch`` patterns of tables other tools own: never reported or touched.
-        self.ignore_tables: tuple[str, ...] = ignore_patterns(ignore_tables)
-        for model in self.models.values():
-            name = table_info(model).name
-            pattern = ignored_by(name, self.ignore_tables)
-            if pattern is not None:
-                raise ConfigurationError(
-                    f"model {model.__name__} declares table {name!r}, which ignore_tables "
-                    f"pattern {pattern!r} ignores; remove the pattern or the model"
-                )
-        self.migrations: list[MigrationDefinition] = load_migrations(migrations)
+        self.ignore_tables: tuple[str, ...] = ()
+        if ignore_tables is not None:  # ``None`` is no pattern, and nothing to check
+            from .migrate.planner import ignore_patterns, ignored_by
+
+            self.ignore_tables = ignore_patterns(ignore_tables)
+            for model in self.models.values():
+                name = table_info(model).name
+                pattern = ignored_by(name, self.ignore_tables)
+                if pattern is not None:
+                    raise ConfigurationError(
+                        f"model {model.__name__} declares table {name!r}, which ignore_tables "
+                        f"pattern {pattern!r} ignores; remove the pattern or the model"
+                    )
+        self.migrations: list[MigrationDefinition] = []
+        if migrations is not None:  # ``None`` is none (what load_migrations makes of it)
+            from .migrate.loading import load_migrations
+
+            self.migrations = load_migrations(migrations)
         #: The read cache of ``cache=`` (rows/cache.py), ``None`` when nothing is cached.
-        self._read_cache: ReadCache | None = build_read_cache(cache, self.models)
+        self._read_cache: ReadCache | None = None
+        if cache is not None and cache is not False:  # what build_read_cache makes None of
+            from .rows.cache import build_read_cache
+
+            self._read_cache = build_read_cache(cache, self.models)
         opened = open_database(connection, busy_timeout, journal_mode, synchronous)
         self._pool = ConnectionPool(
             opened.db, opened.opener, owned=opened.owned, settings=opened.settings
@@ -208,7 +229,7 @@ class Database:
         if self._pool.shared:
             yield
             return
-        with holding(self._pool.write_lock, self.busy_timeout) as taken:
+        with self._pool.holding_write_lock(self.busy_timeout) as taken:
             if not taken:
                 raise SQLiteLockedError(
                     f"database {self.path!r} is locked: another thread of this process held "
@@ -308,6 +329,8 @@ class Database:
                     f"{getattr(model, '__name__', model)!r} is not one of this database's "
                     f"models ({known}){hint}"
                 )
+            from .rows.repository import Repository
+
             repository = Repository(self, model)
             self._repositories[model] = repository
         return repository
@@ -357,6 +380,8 @@ class Database:
 
     def plan(self) -> Plan:
         """Compare the live schema with the models; nothing is changed."""
+        from .migrate.planner import plan_for
+
         with self._guard():
             return plan_for(
                 self.specs,
@@ -368,6 +393,8 @@ class Database:
     def sync(self) -> Plan:
         """Apply the safe operations of :meth:`plan` in one transaction (see
         :func:`hedystia_models.migrate.sync.sync`); returns the plan it applied."""
+        from .migrate.sync import sync
+
         with self._guard(write=True):
             return sync(
                 self.sqlite,
@@ -392,6 +419,8 @@ class Database:
         """
         with self._guard(write=True):
             if self.migrations and self.migrator.status().pending:
+                from .migrate.sync import create_missing_tables
+
                 created = create_missing_tables(
                     self.sqlite, self.specs, self.executor, ignore_tables=self.ignore_tables
                 )
@@ -406,6 +435,8 @@ class Database:
     @property
     def migrator(self) -> Migrator:
         """The :class:`~hedystia_models.migrate.migrations.Migrator` of this database."""
+        from .migrate.runner import Migrator
+
         return Migrator(self.sqlite, self.migrations, self.executor)
 
     def migrate_up(self) -> list[str]:
@@ -465,10 +496,12 @@ class Database:
                 self.models, self.migrations, against=self.sqlite, ignore_tables=self.ignore_tables
             )
 
-    def history(self) -> list[history.HistoryEntry]:
+    def history(self) -> list[HistoryEntry]:
         """Every row of ``__hedystia_migrations``, oldest first."""
+        from .migrate.history import read_history
+
         with self._guard() as conn:
-            return history.read_history(conn)
+            return read_history(conn)
 
     # -- SQL ----------------------------------------------------------------------------------
 
@@ -524,7 +557,7 @@ class Database:
         with self._guard(write=True) as conn:
             self._depth += 1
             try:
-                with write_transaction(conn):
+                with self._write_transaction(conn):
                     yield self
             finally:
                 self._depth -= 1
@@ -595,7 +628,7 @@ class _Transaction:
             if conn.in_transaction:
                 depth += 1
                 try:
-                    conn.execute(block_savepoint(depth)[0])
+                    conn.execute(db._block_savepoint(depth)[0])
                 except Exception as exc:
                     named = db._named(exc)
                     if named is None:
@@ -623,7 +656,7 @@ class _Transaction:
         depth, self._depth = self._depth, 0
         assert depth, "the block was not entered"
         db, conn = self._db, self.conn
-        _, release, rollback = block_savepoint(depth)
+        _, release, rollback = db._block_savepoint(depth)
         try:
             try:
                 if exc_type is None:
@@ -704,8 +737,15 @@ def database(
         ``docs/rows.md`` and :meth:`Database.cache_clear`).
     """
     if database not in SUPPORTED_DATABASES:
+        later = (
+            " (PostgreSQL's schema side, plan and sync, is in hedystia_models.engine.postgres; "
+            "rows and migrations there come next: see docs/engines.md)"
+            if database in ("postgres", "postgresql")
+            else ""
+        )
         raise ConfigurationError(
-            f"database={database!r} is not supported; supported: {', '.join(SUPPORTED_DATABASES)}"
+            f"database={database!r} is not supported; supported: "
+            f"{', '.join(SUPPORTED_DATABASES)}{later}"
         )
     db = Database(
         schemas=schemas,

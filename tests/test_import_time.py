@@ -45,6 +45,85 @@ def test_import_brings_no_asyncio_click_or_sqlalchemy() -> None:
     assert "hedystia_models.inspect" not in ours
 
 
+#: What ``import hedystia_models`` leaves for first use: the model-building side (with the
+#: first table model), the connection pool (with the first database), the migration side and
+#: the rows side (with what a database is asked to do).
+NOT_ON_IMPORT = (
+    "hedystia_models.engine.base",
+    "hedystia_models.engine.sqlite.ddl",
+    "hedystia_models.engine.sqlite.executor",
+    "hedystia_models.engine.sqlite.introspect",
+    "hedystia_models.engine.sqlite.opening",
+    "hedystia_models.engine.sqlite.pool",
+    "hedystia_models.engine.sqlite.storage",
+    "hedystia_models.engine.sqlite.transaction",
+    "hedystia_models.migrate",
+    "hedystia_models.model.build",
+    "hedystia_models.model.columns",
+    "hedystia_models.model.schemas",
+    "hedystia_models.model.typemap",
+    "hedystia_models.rows",
+    "hedystia_models.schema.index",
+    "hedystia_models.schema.spec",
+    "hedystia_models.schema.sqltext",
+    "hedystia_models.schema.state",
+)
+
+#: What a program that defines a model and opens a database synced at start-up still never
+#: loads: running migrations, checking a fresh history, writing migration files, the
+#: repositories (until ``db.table(...)``), the read cache (without ``cache=``), the command
+#: line, ``inspect`` and the async API.
+NOT_AT_START_UP = (
+    "hedystia_models.aio",
+    "hedystia_models.cli",
+    "hedystia_models.inspect",
+    "hedystia_models.migrate.context",
+    "hedystia_models.migrate.converge",
+    "hedystia_models.migrate.definitions",
+    "hedystia_models.migrate.fresh",
+    "hedystia_models.migrate.loading",
+    "hedystia_models.migrate.migrations",
+    "hedystia_models.migrate.render",
+    "hedystia_models.migrate.runner",
+    "hedystia_models.rows.aggregates",
+    "hedystia_models.rows.cache",
+    "hedystia_models.rows.loading",
+    "hedystia_models.rows.projection",
+    "hedystia_models.rows.repository",
+    "hedystia_models.rows.upserts",
+)
+
+START_UP = """
+import hedystia_models
+from hedystia_models import Field, Table, database
+
+class User(Table, table="users"):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = ""
+
+db = database(schemas=[User], connection=":memory:", sync_schemas=True)
+"""
+
+
+def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    """Those of ``names`` (or of their submodules) in ``modules``."""
+    return sorted(m for m in modules for n in names if m == n or m.startswith(f"{n}."))
+
+
+def test_import_leaves_models_databases_migrations_and_rows_for_first_use() -> None:
+    ours = modules_after("import hedystia_models")
+    assert not loaded(ours, NOT_ON_IMPORT)
+
+
+def test_start_up_sync_loads_no_migration_runner_nor_repositories() -> None:
+    ours = modules_after(START_UP)
+    assert "hedystia_models.migrate.sync" in ours  # the start-up sync did run
+    assert not loaded(ours, NOT_AT_START_UP)
+    # A repository, and the rest of the rows side, come with the first db.table(...).
+    used = modules_after(START_UP + "db.table(User).insert(User(name='a'))")
+    assert "hedystia_models.rows.repository" in used
+
+
 def test_lazy_names_still_resolve() -> None:
     code = """
 import sys
@@ -59,12 +138,33 @@ assert again is AsyncDatabase
 missing = [name for name in hedystia_models.__all__ if not hasattr(hedystia_models, name)]
 assert not missing, missing
 assert {"AsyncDatabase", "AsyncRepository", "inspect_models"} <= set(dir(hedystia_models))
+import hedystia_models.engine.base
+import hedystia_models.model.columns
+import hedystia_models.schema.spec
+from hedystia_models.engine import Compiled, Executor
+from hedystia_models.model.table import FieldMapping, TableInfo, column_from_field
+assert hedystia_models.TableSpec is hedystia_models.schema.spec.TableSpec
+assert (Compiled, Executor) == (
+    hedystia_models.engine.base.Compiled, hedystia_models.engine.base.Executor
+)
+assert column_from_field is hedystia_models.model.columns.column_from_field
+assert hedystia_models.database.__module__ == "hedystia_models.database"  # the function
 try:
     hedystia_models.NoSuchName
 except AttributeError as exc:
     assert "NoSuchName" in str(exc)
 else:
     raise AssertionError("hedystia_models.NoSuchName resolved")
+for module, name in (
+    (hedystia_models.model.table, "no_such_name"),
+    (hedystia_models.engine, "NoSuchName"),
+):
+    try:
+        getattr(module, name)
+    except AttributeError as exc:
+        assert name in str(exc)
+    else:
+        raise AssertionError(f"{module.__name__}.{name} resolved")
 """
     assert "asyncio" in modules_after(code)
 

@@ -20,21 +20,24 @@ from __future__ import annotations
 import asyncio
 import enum
 import gc
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pydantic
 import pytest
 from typing_extensions import assert_type
 
 from hedystia_models import Database, Field, Table, database
-from hedystia_models.errors import DatabaseFileError, QueryError, RowError
+from hedystia_models.errors import DatabaseFileError, DatabaseLockedError, QueryError, RowError
+from hedystia_models.model.table import table_info
 from hedystia_models.rows import codec as codec_module
 from hedystia_models.rows import repository as repository_module
 
@@ -410,6 +413,208 @@ def test_insert_in_a_transaction_undoes_a_row_the_model_rejects_read_back(
             coded.insert({})  # NULL takes the SQL default, which the model rejects
         coded.insert({"code": "ok2"})
     assert db.raw("SELECT code FROM coded ORDER BY id") == [{"code": "ok"}, {"code": "ok2"}]
+
+
+class Audited(Table, table="audited"):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, max_length=4)
+
+
+def test_insert_in_a_transaction_undoes_what_its_trigger_did_for_a_row_the_model_rejects(
+    make_db: Callable[..., Database],
+) -> None:
+    """A trigger that writes elsewhere and changes the row into one the model rejects: the
+    row and what the trigger wrote are both undone (the savepoint), the block goes on."""
+    db = make_db([Audited])
+    db.raw('CREATE TABLE "audit" ("code" TEXT)')
+    db.raw(
+        'CREATE TRIGGER "audited_audit" AFTER INSERT ON "audited" BEGIN '
+        'INSERT INTO "audit" VALUES (NEW."code"); '
+        "UPDATE audited SET code = 'way too long' WHERE id = NEW.id AND NEW.code = 'bad'; END"
+    )
+    audited = db.table(Audited)
+    seen: list[str] = []
+    with db.transaction():
+        assert audited.insert({"code": "ok"}) == Audited(id=1, code="ok")
+        with db.transaction():  # one block deeper: the savepoint of depth 3
+            db.conn.set_trace_callback(seen.append)
+            with pytest.raises(RowError, match="field 'code'"):
+                audited.insert({"code": "bad"})
+            db.conn.set_trace_callback(None)
+            assert db._depth == 2
+            assert db.raw('SELECT code FROM "audit"') == [{"code": "ok"}]
+            audited.insert({"code": "ok2"})
+        assert db._depth == 1
+    assert db.raw("SELECT id, code FROM audited ORDER BY id") == [
+        {"id": 1, "code": "ok"},
+        {"id": 2, "code": "ok2"},
+    ]
+    assert db.raw('SELECT code FROM "audit"') == [{"code": "ok"}, {"code": "ok2"}]
+    # (the trace repeats the INSERT for each statement of its trigger)
+    assert [s.split()[0] for s in seen if not s.startswith("INSERT")] == [
+        "SAVEPOINT",
+        "SELECT",
+        "ROLLBACK",
+        "RELEASE",
+    ]
+    assert seen[0] == "SAVEPOINT hedystia_block_3"
+    assert seen[-2:] == [
+        "ROLLBACK TO SAVEPOINT hedystia_block_3",
+        "RELEASE SAVEPOINT hedystia_block_3",
+    ]
+
+
+class Defaulted(Table, table="defaulted"):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, sql_default="('way ' || 'too long')", max_length=4)
+
+
+class Keyed(Table, table="keyed"):
+    name: str = Field(primary_key=True)
+    code: str | None = Field(default=None, sql_default="('way ' || 'too long')", max_length=4)
+
+
+def test_insert_in_a_transaction_undoes_a_rejected_row_without_a_trigger_too(
+    make_db: Callable[..., Database],
+) -> None:
+    """No trigger: the row alone is undone, whichever way its rowid comes (chosen by SQLite,
+    given, or a table without an integer key), and the thread's depth is as it was."""
+    db = make_db([Defaulted, Keyed])
+    defaulted, keyed = db.table(Defaulted), db.table(Keyed)
+    with db.transaction():
+        defaulted.insert({"code": "ok"})
+        keyed.insert({"name": "a", "code": "ok"})
+        with db.transaction():
+            rejected: list[tuple[Callable[[Any], Any], dict[str, Any]]] = [
+                (defaulted.insert, {}),  # NULL takes the SQL default, which the model rejects
+                (defaulted.insert, {"id": 7}),
+                (keyed.insert, {"name": "b"}),
+            ]
+            for insert, row in rejected:
+                with pytest.raises(RowError, match="field 'code'"):
+                    insert(row)
+                assert db._depth == 2
+            with pytest.raises(RowError):
+                defaulted.insert({"code": 5})  # refused before anything is written
+            # The keys are free again: the rejected rows are gone.
+            assert defaulted.insert({"id": 7, "code": "ok7"}).id == 7
+            keyed.insert({"name": "b", "code": "okb"})
+        assert db._depth == 1
+    assert db.raw("SELECT id, code FROM defaulted ORDER BY id") == [
+        {"id": 1, "code": "ok"},
+        {"id": 7, "code": "ok7"},
+    ]
+    assert db.raw("SELECT name, code FROM keyed ORDER BY name") == [
+        {"name": "a", "code": "ok"},
+        {"name": "b", "code": "okb"},
+    ]
+
+
+def test_insert_in_a_transaction_names_a_closed_database(
+    make_db: Callable[..., Database],
+) -> None:
+    db = make_db()
+    items = db.table(Item)
+    with pytest.raises(DatabaseFileError, match="is closed"), db.transaction():
+        items.insert({"name": "a"})
+        db.close()
+        with pytest.raises(DatabaseFileError, match="is closed"):
+            items.insert({"name": "b"})
+        assert db._depth == 1
+
+
+def test_insert_reads_tuples_whatever_the_connection_row_factory(
+    make_db: Callable[..., Database],
+) -> None:
+    """insert reads its row back through a cursor of its own: a row factory set on the
+    connection (for raw SQL) changes nothing."""
+    db = make_db()
+    items = db.table(Item)
+
+    def as_dict(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
+        return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+    db.conn.row_factory = as_dict
+    first = items.insert({"name": "a"})
+    with db.transaction():
+        second = items.insert({"name": "b"})
+    assert (first.id, first.name, second.id, second.name) == (1, "a", 2, "b")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_insert_in_a_forked_child_of_a_block_writes_on_the_childs_connection(
+    tmp_path: Path,
+) -> None:
+    """A process forked inside a transaction block: the child's insert asks the database for
+    its connection (a new one, outside the parent's transaction), never writing through the
+    parent's, which the parent's transaction holds."""
+    with database(
+        schemas=[Audited], connection=tmp_path / "fork.db", sync_schemas=True, busy_timeout=0.2
+    ) as db:
+        audited = db.table(Audited)
+        with db.transaction():
+            audited.insert({"code": "a"})  # the parent's connection, kept by the repository
+            pid = os.fork()
+            if pid == 0:  # the child: exit code 0 only when all went well
+                code = 1
+                try:
+                    try:
+                        audited.insert({"code": "b"})
+                    except DatabaseLockedError:
+                        code = 0  # the parent's write lock, seen from another connection
+                finally:
+                    os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+        assert db.raw("SELECT code FROM audited") == [{"code": "a"}]
+
+
+def test_datetimes_are_stored_as_their_iso_text_in_utc() -> None:
+    """The stored text of a datetime, written out by hand for speed, is
+    ``astimezone(utc).isoformat(sep=" ")`` (no conversion when naive)."""
+
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta | None:
+            return None
+
+        def dst(self, dt: datetime | None) -> timedelta | None:
+            return None
+
+    class Own(datetime):
+        def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+            return "own " + super().isoformat(sep, timespec)
+
+    def expected(value: datetime) -> str:
+        if value.utcoffset() is not None:
+            value = value.astimezone(timezone.utc)
+        return value.isoformat(sep=" ")
+
+    zones = [
+        None,
+        timezone.utc,
+        timezone(timedelta(0)),
+        timezone(timedelta(hours=5, minutes=30)),
+        timezone(timedelta(hours=-8, seconds=7, microseconds=3)),
+        ZoneInfo("Europe/Paris"),  # its offsets in year 1 have seconds
+        NoOffset(),
+    ]
+    parsed = pydantic.TypeAdapter(datetime)
+    values: list[datetime] = [parsed.validate_python("2026-03-01T12:00:00.5Z")]
+    for year in (1, 9, 10, 99, 100, 999, 1000, 2026, 9999):
+        for micro in (0, 1, 999_999):
+            for zone in zones:
+                values.append(datetime(year, 6, 15, 1, 2, 3, micro, tzinfo=zone))
+                values.append(datetime(year, 12, 31, 23, 59, 59, micro, tzinfo=zone, fold=1))
+    values.append(Own(2026, 1, 1, tzinfo=timezone.utc))
+    (storage,) = [f.storage for f in table_info(Item).fields if f.field == "at"]
+    for value in values:
+        try:
+            text = expected(value)
+        except OverflowError:
+            with pytest.raises(ValueError, match="falls outside the years 1 to 9999"):
+                storage.encode(value)
+        else:
+            assert storage.encode(value) == text, value
 
 
 def test_nested_blocks_repeat_their_savepoint_statements(make_db: Callable[..., Database]) -> None:

@@ -10,49 +10,21 @@ the engine today (:mod:`hedystia_models.engine.sqlite`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..migrate.operations import Operation
-    from ..schema.spec import TableSpec
-    from ..schema.state import DatabaseState
+    from .base import Compiled, Executor
 
 __all__ = ["Compiled", "Executor"]
 
 
-@dataclass(frozen=True)
-class Compiled:
-    """The SQL an executor runs for one operation. ``rebuild`` says why the table is rebuilt
-    (``None`` when the statements change it in place)."""
+def __getattr__(name: str) -> Any:
+    # Defined in base.py, imported on first use: the connection code under engine/sqlite/
+    # needs neither, so ``import hedystia_models`` does not build them (issue 14).
+    if name in __all__:
+        from . import base
 
-    statements: tuple[str, ...]
-    rebuild: str | None = None
-
-
-class Executor(Protocol):
-    """What every engine's executor does: compile an operation against a described database,
-    and apply operations to the live one."""
-
-    def compile(
-        self, operation: Operation, table: TableSpec | None, state: DatabaseState
-    ) -> Compiled:
-        """The statements that carry ``operation`` out on ``table`` (its spec as it is, or
-        ``None`` when it does not exist) in the database ``state`` describes. Raises
-        :class:`~hedystia_models.errors.OperationError` when it cannot be done."""
-        ...
-
-    def read_state(self, only: Sequence[str] | None = None) -> DatabaseState:
-        """Read the live database (only the tables named in ``only``, when given) into a
-        :class:`~hedystia_models.schema.state.DatabaseState`."""
-        ...
-
-    def apply(self, operation: Operation) -> Compiled:
-        """Read the live schema, compile ``operation`` against it and run it."""
-        ...
-
-    def execute(self, table: str, compiled: Compiled) -> None:
-        """Run statements compiled earlier (by a plan) for ``table``, with the same checks as
-        :meth:`apply`."""
-        ...
+        value = getattr(base, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 from pydantic.fields import FieldInfo
 
-from ..engine import Executor
+from ..engine.base import Executor
 from ..engine.sqlite import introspect
 from ..engine.sqlite.executor import SQLiteExecutor
 from ..errors import HedystiaError, MigrationError, OperationError

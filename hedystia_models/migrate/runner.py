@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlite_utils
 
-from ..engine import Executor
+from ..engine.base import Executor
 from ..engine.sqlite.transaction import ForeignKeyGuard, schema_transaction
 from ..errors import MigrationError
 from ..schema.quoting import fold_identifier

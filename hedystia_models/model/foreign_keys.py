@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 
 from ..errors import SchemaError
-from ..schema.spec import ForeignKeySpec
 
 if TYPE_CHECKING:
+    from ..schema.spec import ForeignKeySpec
     from .info import TableInfo
     from .table import Table
 
@@ -171,7 +171,9 @@ def resolve_foreign_key(
 ) -> ForeignKeySpec:
     """The :class:`ForeignKeySpec` of ``model``'s ``fk`` (``by_field``: field -> column)."""
     # The referenced model's TableInfo is built on demand, which runs the module that calls
-    # this one: imported here, as model/columns.py does.
+    # this one: imported here, as model/columns.py does. The specs come with the first model
+    # built, not with the Table base (issue 14).
+    from ..schema.spec import ForeignKeySpec
     from .table import Table, is_table_class, table_info
 
     where = f"{model.__name__}: foreign_keys[{position}]"

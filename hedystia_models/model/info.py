@@ -13,11 +13,11 @@ from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
 from ..schema.quoting import fold_identifier
-from ..schema.spec import TableSpec
-from .typemap import Storage
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: the Table base imports this module (issue 14)
+    from ..schema.spec import TableSpec
     from .table import Table
+    from .typemap import Storage
 
 __all__ = ["FieldMapping", "TableInfo"]
 

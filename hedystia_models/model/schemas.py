@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import types
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -33,6 +32,8 @@ def _modules_of(module: types.ModuleType) -> list[types.ModuleType]:
     modules = [module]
     path = getattr(module, "__path__", None)
     if path is not None:
+        import pkgutil  # only for a package of schemas
+
         for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
             if info.name == "__main__":
                 continue

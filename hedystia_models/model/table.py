@@ -18,17 +18,21 @@ import re
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pydantic
 
 from ..errors import SchemaError
-from ..schema.spec import TableSpec
-from .build import build_info
-from .columns import check_name, column_from_field
 from .fields import ColumnRef
 from .foreign_keys import ForeignKey, check_foreign_keys
 from .info import FieldMapping, TableInfo
+
+# The model-building side (build.py, columns.py, typemap.py and the specs) is imported with
+# the first table model, not with the Table base (issue 14): ``import hedystia_models`` alone
+# does not build anything.
+if TYPE_CHECKING:
+    from ..schema.spec import TableSpec
+    from .columns import column_from_field
 
 __all__ = [
     "FieldMapping",
@@ -41,6 +45,15 @@ __all__ = [
     "spec_digest",
     "table_info",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # column_from_field, re-exported from columns.py, which is imported on first use.
+    if name == "column_from_field":
+        from .columns import column_from_field
+
+        return column_from_field
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def default_table_name(class_name: str) -> str:
@@ -112,6 +125,8 @@ class Table(pydantic.BaseModel):
             ) from exc
         if not isinstance(abstract, bool):
             raise SchemaError(f"{cls.__name__}: abstract= must be True or False (got {abstract!r})")
+        from .columns import check_name
+
         if table is not None:
             check_name(table, "table=", cls.__name__, reserved=True)
         if isinstance(indexes, (str, bytes, Index)) or not isinstance(indexes, Iterable):
@@ -196,6 +211,8 @@ def table_info(model: type[Table]) -> TableInfo:
                 f"{model.__name__}: annotation {exc.name!r} is not defined; import it at module "
                 "level or call model_rebuild() once it exists"
             ) from exc
+    from .build import build_info
+
     info = build_info(model)
     spec_digest(info.spec)  # made once, with the spec: sync's fingerprint is made of it
     model.__hedystia_info__ = info

@@ -11,7 +11,9 @@ Rows are validated and converted by the table's :class:`~hedystia_models.rows.co
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 import pydantic
 
 from ..engine.sqlite.constraints import ConstraintNames, Matched, Written
+from ..engine.sqlite.transaction import block_savepoint
 from ..errors import Problem, QueryError, RowError
 from ..model.table import Table, table_info
 from ..schema.quoting import UNPARSED, fold_identifier, parse_sql_literal
@@ -64,6 +67,20 @@ Cells = Iterable[tuple[int | None, str, Any]]
 
 #: Rows validated, encoded and written at a time by ``insert_many(..., returning=False)``.
 CHUNK = 1_000
+
+#: How many times this process is a forked child of the one that imported this module: a
+#: repository keeps each thread's connection with this count (:meth:`Repository._statements`),
+#: and asks the database again after a fork (a connection must not cross one).
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 
 class Repository(Generic[M]):
@@ -119,6 +136,8 @@ class Repository(Generic[M]):
         #: This table's relations in its database, by name (``docs/relations.md``).
         self.relations = Relations(db, model)
         self.codec.relations = self.relations
+        #: Each thread's connection and insert's cursor of it (:meth:`_statements`).
+        self._kept = threading.local()
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -169,38 +188,131 @@ class Repository(Generic[M]):
 
     # -- writes -------------------------------------------------------------------------------
 
-    @invalidates
     def insert(self, row: M | Mapping[str, Any]) -> M:
         """Validate and insert one row; return it as stored (generated key and SQL defaults
         filled in). Raises :class:`RowError` when the row is invalid or breaks a constraint."""
-        codec = self.codec
-        obj = codec.validate_one(row)
-        values = codec.encode_one(obj)
+        # Called row by row, so written out in one function: what @invalidates does, and, in
+        # a transaction block of the calling thread, what a db.transaction() block nested in
+        # it does (see _Transaction in database.py): its savepoint, named by its depth, the
+        # thread's depth for the while, and SQLite's failures of the file or the connection
+        # named as Database._guard names them. A stored row the model rejects is rolled back
+        # to the savepoint, and the transaction goes on.
         db = self.db
-        # The transaction inside the error handling: a deferred foreign key fails at COMMIT.
+        cache = db._read_cache
+        if cache is not None:
+            cache.written(self.info.name)
         try:
-            block = db._write()
-            with block:
-                conn = block.conn
-                pk_index = self._rowid_index
-                if pk_index is None:
-                    rowid = conn.execute(self._insert_all, values).lastrowid
-                elif values[pk_index] is None:  # SQLite chooses the key: see _insert_row
-                    keyless = values[:pk_index] + values[pk_index + 1 :]
-                    rowid = conn.execute(self._keyless_sql, keyless).lastrowid
-                else:
-                    conn.execute(self._insert_all, values)
-                    rowid = values[pk_index]
-                stored = conn.execute(self._select_rowid, (rowid,)).fetchone()
-                # Inside the transaction: a stored row the model rejects is not kept.
-                return codec.load_one(stored, written=True)
-        except sqlite3.IntegrityError as exc:
-            written = dict(zip(self._columns, values, strict=True))
-            raise self._refused(exc, "row", "written", written) from exc
-        except _BIND_ERRORS as exc:
-            fields = codec.fields
-            cells = ((None, f, v) for f, v in zip(fields, values, strict=True))
-            raise codec.unbindable_error(cells, exc) from exc
+            codec = self.codec
+            values = codec.encode_one(codec.validate_one(row))
+            # The transaction inside the error handling: a deferred foreign key fails at
+            # COMMIT.
+            try:
+                local = db._local
+                depth = getattr(local, "depth", 0)
+                if depth:
+                    conn, cursor = self._statements()
+                    try:
+                        in_transaction = conn.in_transaction
+                    except sqlite3.ProgrammingError:  # closed: the database names it
+                        conn, cursor = self._statements(again=True)
+                        in_transaction = conn.in_transaction
+                    if in_transaction:
+                        depth += 1
+                        savepoint, release, rollback = block_savepoint(depth)
+                        try:
+                            cursor.execute(savepoint)
+                        except Exception as exc:
+                            named = db._named(exc)
+                            if named is None:
+                                raise
+                            raise named from exc
+                        local.depth = depth
+                        try:
+                            loaded = codec.load_one(self._write_row(cursor, values), written=True)
+                            cursor.execute(release)
+                        except BaseException as exc:
+                            self._undo(conn, depth, rollback, release, exc)
+                            raise
+                        local.depth = depth - 1
+                        return loaded
+                block = db._write()
+                with block:
+                    conn, cursor = self._statements()
+                    # (the block's connection is the thread's: the test costs nothing)
+                    target = cursor if conn is block.conn else block.conn
+                    # Inside the transaction: a stored row the model rejects is not kept.
+                    return codec.load_one(self._write_row(target, values), written=True)
+            except sqlite3.IntegrityError as exc:
+                written = dict(zip(self._columns, values, strict=True))
+                raise self._refused(exc, "row", "written", written) from exc
+            except _BIND_ERRORS as exc:
+                fields = codec.fields
+                cells = ((None, f, v) for f, v in zip(fields, values, strict=True))
+                raise codec.unbindable_error(cells, exc) from exc
+        finally:
+            if cache is not None and not db.in_transaction:
+                cache.flush()
+
+    def _undo(
+        self,
+        conn: sqlite3.Connection,
+        depth: int,
+        rollback: str,
+        release: str,
+        exc: BaseException,
+    ) -> None:
+        """``insert``'s savepoint (``depth`` deep), when ``exc`` stopped the write in it:
+        rolled back and released (unless SQLite rolled the whole transaction back), the
+        thread's depth back as it was, and the error of SQLite failing because of the file or
+        the connection raised as its named error (as ``_Transaction.__exit__`` does); any
+        other error is for the caller to raise again."""
+        db = self.db
+        try:
+            try:
+                if conn.in_transaction:
+                    conn.execute(rollback)
+                    conn.execute(release)
+            finally:
+                db._local.depth = depth - 1
+        except Exception as error:
+            named = db._named(error)
+            if named is None:
+                raise
+            raise named from error
+        if isinstance(exc, Exception):
+            named = db._named(exc)
+            if named is not None:
+                raise named from exc
+
+    def _statements(self, *, again: bool = False) -> tuple[sqlite3.Connection, sqlite3.Cursor]:
+        """The calling thread's connection (:attr:`Database.conn
+        <hedystia_models.database.Database.conn>`), and a cursor of it that ``insert`` runs
+        its statements with, kept for the thread (``conn.execute`` would make one for each
+        statement): asked of the database again in a forked child, and when ``again`` (the
+        connection kept is closed: the database raises its named error)."""
+        kept = getattr(self._kept, "statements", None)
+        if kept is not None and kept[0] == _forks and not again:
+            statements: tuple[sqlite3.Connection, sqlite3.Cursor] = kept[1]
+            return statements
+        conn = self.db.conn  # a DatabaseFileError once the database is closed
+        cursor = conn.cursor()
+        cursor.row_factory = None  # tuples, whatever the connection's factory is
+        self._kept.statements = (_forks, (conn, cursor))
+        return conn, cursor
+
+    def _write_row(self, conn: sqlite3.Connection | sqlite3.Cursor, values: list[Any]) -> Any:
+        """Insert one row of stored ``values`` (in column order), on a connection or a cursor
+        of it; the row as stored, read back by its rowid."""
+        pk_index = self._rowid_index
+        if pk_index is None:
+            rowid = conn.execute(self._insert_all, values).lastrowid
+        elif values[pk_index] is None:  # SQLite chooses the key: see _insert_row
+            keyless = values[:pk_index] + values[pk_index + 1 :]
+            rowid = conn.execute(self._keyless_sql, keyless).lastrowid
+        else:
+            conn.execute(self._insert_all, values)
+            rowid = values[pk_index]
+        return conn.execute(self._select_rowid, (rowid,)).fetchone()
 
     @overload
     def insert_many(

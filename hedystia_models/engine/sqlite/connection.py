@@ -23,7 +23,6 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import DatabaseFileError, DatabaseLockedError, HedystiaError
@@ -252,11 +251,16 @@ def _cannot_open(path: str, cause: BaseException) -> str:
 # -- one budget of waiting per call -----------------------------------------------------------
 
 
-@dataclass
 class _Budget:
-    configured_ms: int  #: the connection's own busy timeout, restored at the end
-    left: float  #: seconds the call may still wait
-    set_ms: int  #: SQLite's busy timeout as last set
+    """One call's waiting on one connection (a plain class, not a dataclass: nothing compares
+    or shows it, and this module is imported with the package, issue 14)."""
+
+    __slots__ = ("configured_ms", "left", "set_ms")
+
+    def __init__(self, configured_ms: int, left: float, set_ms: int) -> None:
+        self.configured_ms = configured_ms  #: the connection's own busy timeout, restored
+        self.left = left  #: seconds the call may still wait
+        self.set_ms = set_ms  #: SQLite's busy timeout as last set
 
 
 #: The budget of each connection in a call, by ``id`` (``sqlite3.Connection`` takes no weak

@@ -34,7 +34,7 @@ from ...schema.quoting import UNPARSED, fold_identifier, parse_sql_literal
 from ...schema.spec import ColumnSpec, TableSpec
 from ...schema.sqltext import mentions
 from ...schema.state import DatabaseState
-from .. import Compiled
+from ..base import Compiled
 from . import ddl, introspect
 from .rebuild import rebuild_statements
 

@@ -29,12 +29,15 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
 from ...errors import ConfigurationError
 from .collations import register_collations
-from .executor import SQLiteExecutor
+
+if TYPE_CHECKING:
+    from .executor import SQLiteExecutor
 
 __all__ = [
     "JOURNAL_MODES",
@@ -130,12 +133,20 @@ class Session:
     """One connection and what hangs off it: the ``sqlite_utils`` view and the executor."""
 
     sqlite: sqlite_utils.Database
-    executor: SQLiteExecutor = field(init=False)
     #: The journal mode is still to be set on this connection (before its first write).
     journal_pending: bool = True
+    _executor: SQLiteExecutor | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.executor = SQLiteExecutor(self.sqlite)
+    @property
+    def executor(self) -> SQLiteExecutor:
+        """The executor of this connection's schema changes, made on first use (so that a
+        program that never changes the schema never imports the migration side, issue 14)."""
+        executor = self._executor
+        if executor is None:
+            from .executor import SQLiteExecutor
+
+            executor = self._executor = SQLiteExecutor(self.sqlite)
+        return executor
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -217,6 +228,11 @@ class ConnectionPool:
             session.journal_pending = False
             if self._journal is not None:
                 switch_journal_mode(session.conn, self._journal)
+
+    def holding_write_lock(self, timeout: float) -> AbstractContextManager[bool]:
+        """:attr:`write_lock` held for the block, waiting up to ``timeout`` seconds (see
+        :func:`holding`)."""
+        return holding(self.write_lock, timeout)
 
     def guarded(self) -> AbstractContextManager[object]:
         """What one call holds: the shared connection's lock, or nothing."""

@@ -129,17 +129,51 @@ def decode_json(value: Any) -> Any:
 def _encode_datetime(value: datetime) -> str:
     """ISO text with a space; an aware value is first converted to UTC, so that stored values
     sort (and compare equal) as the instants they are, whatever offset they were given in."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected a datetime, got {type(value).__name__}")
-    if value.utcoffset() is not None:
-        try:
-            value = value.astimezone(timezone.utc)
-        except OverflowError:
-            raise ValueError(
-                f"{value.isoformat(sep=' ')} falls outside the years 1 to 9999 in UTC, "
-                "where aware datetimes are stored"
-            ) from None
-    return value.isoformat(sep=" ")
+    if type(value) is not datetime:  # a subclass, which may write its own ISO text
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        return _in_utc(value).isoformat(sep=" ")
+    tz = value.tzinfo
+    if tz is None:
+        return _iso_text(value)
+    if tz is not _UTC:
+        if value.utcoffset() is None:  # aware in name only: isoformat writes no offset
+            return _iso_text(value)
+        value = _in_utc(value)
+    return _iso_text(value) + "+00:00"
+
+
+_UTC = timezone.utc
+
+#: ``f"{n:02d}"`` of each number below 100: what the ISO text of a datetime is made of.
+_TWO_DIGITS = [f"{n:02d}" for n in range(100)]
+
+
+def _iso_text(value: datetime) -> str:
+    """``value.isoformat(sep=" ")`` without its UTC offset, for less (the text of an aware
+    datetime is about half the time of storing its row)."""
+    two = _TWO_DIGITS
+    year = value.year
+    text = (
+        f"{year if year >= 1000 else f'{year:04d}'}-{two[value.month]}-{two[value.day]} "
+        f"{two[value.hour]}:{two[value.minute]}:{two[value.second]}"
+    )
+    micro = value.microsecond
+    return f"{text}.{micro:06d}" if micro else text
+
+
+def _in_utc(value: datetime) -> datetime:
+    """``value`` in UTC when it is aware (a ``ValueError`` when that falls outside the years
+    datetime holds)."""
+    if value.utcoffset() is None:
+        return value
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(
+            f"{value.isoformat(sep=' ')} falls outside the years 1 to 9999 in UTC, "
+            "where aware datetimes are stored"
+        ) from None
 
 
 def _encode_date(value: date) -> str:
