@@ -76,7 +76,9 @@ FILES_WITH_CODE = [p for p in DOC_FILES if runnable_blocks(p)]
 
 
 @pytest.mark.parametrize("path", FILES_WITH_CODE, ids=[p.name for p in FILES_WITH_CODE])
-def test_doc_snippets_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doc_snippets_run(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     blocks = runnable_blocks(path)
     monkeypatch.chdir(tmp_path)
     # A real module object, so Pydantic can resolve names the snippets define.
@@ -84,6 +86,9 @@ def test_doc_snippets_run(path: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     module = types.ModuleType(module_name)
     module.__file__ = str(path)
     monkeypatch.setitem(sys.modules, module_name, module)
+    if any("POSTGRES_URL" in block.code for block in blocks):
+        # A page about PostgreSQL runs against a new database on the tests' throw-away server.
+        module.__dict__["POSTGRES_URL"] = request.getfixturevalue("postgres_url")
     for block in blocks:
         # Pad with blank lines so tracebacks show the Markdown file's own line numbers.
         source = "\n" * (block.line - 1) + block.code

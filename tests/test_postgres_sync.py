@@ -230,3 +230,49 @@ def test_bytes_defaults_and_table_checks_read_back_as_declared(conn: Any) -> Non
     assert conn.execute("SELECT raw FROM blobs").fetchone() == (b"\x01\xab",)
     with pytest.raises(psycopg.errors.CheckViolation):
         conn.execute("INSERT INTO blobs (low, high) VALUES (-1, 2)")
+
+
+def test_database_postgres_says_what_runs_there_so_far() -> None:
+    from hedystia_models import ConfigurationError, database
+
+    with pytest.raises(ConfigurationError) as caught:
+        database(schemas=MODELS, database="postgres", connection="postgresql://")
+    assert str(caught.value) == (
+        "database='postgres' is not supported; supported: sqlite (PostgreSQL's schema side, "
+        "plan and sync, is in hedystia_models.engine.postgres; rows and migrations there "
+        "come next: see docs/engines.md)"
+    )
+
+
+def test_bad_connections_are_named(postgres_server: Any) -> None:
+    from hedystia_models import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="unknown PostgreSQL setting"):
+        connect({"hots": "localhost", "dbname": "x"})
+    with pytest.raises(ConfigurationError, match="must be a postgresql:// URL"):
+        connect(42)
+    with pytest.raises(ConfigurationError, match="cannot connect to PostgreSQL"):
+        connect(postgres_server.conninfo("no_such_database"))
+    opened = psycopg.connect(postgres_server.conninfo(), autocommit=True)
+    try:
+        assert connect(opened) == (opened, False)  # the caller's, used as it is
+    finally:
+        opened.close()
+
+
+def test_a_held_schema_lock_times_out_with_a_named_error(postgres_url: str) -> None:
+    from hedystia_models.engine.postgres.connection import schema_lock, transaction
+    from hedystia_models.errors import DatabaseLockedError
+
+    holder, _ = connect(postgres_url)
+    waiter, _ = connect(postgres_url, busy_timeout=0.2)
+    try:
+        with transaction(holder):
+            schema_lock(holder)
+            with pytest.raises(DatabaseLockedError, match="schema-change lock"):
+                sync(waiter, specs(*MODELS), timeout=0.2)
+        assert waiter.execute("SELECT count(*) FROM pg_tables WHERE tablename = 'accounts'")
+        assert plan(waiter, specs(*MODELS)).safe  # nothing was applied meanwhile
+    finally:
+        holder.close()
+        waiter.close()

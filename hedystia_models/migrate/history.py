@@ -21,9 +21,11 @@ from ..engine.sqlite.connection import waiting
 from ..schema.quoting import quote_identifier
 
 __all__ = [
+    "CREATE_STATE",
     "HISTORY_TABLE",
     "STATE_TABLE",
     "HistoryEntry",
+    "create_history_sql",
     "ensure_tables",
     "forget",
     "is_applied",
@@ -39,8 +41,15 @@ STATE_TABLE = "__hedystia_state"
 _HISTORY = quote_identifier(HISTORY_TABLE)
 _STATE = quote_identifier(STATE_TABLE)
 
-_CREATE_HISTORY = f"""CREATE TABLE IF NOT EXISTS {_HISTORY} (
-    "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+
+def create_history_sql(id_column: str) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` of the history table, its key column declared
+    ``id_column`` (an engine's generated key: ``INTEGER PRIMARY KEY AUTOINCREMENT`` here)."""
+    return _HISTORY_SQL.replace("{id}", id_column)
+
+
+_HISTORY_SQL = f"""CREATE TABLE IF NOT EXISTS {_HISTORY} (
+    {{id}},
     "name" TEXT NOT NULL UNIQUE,
     "kind" TEXT NOT NULL DEFAULT 'migration' CHECK ("kind" IN ('sync', 'migration')),
     "executed_at" TEXT NOT NULL,
@@ -48,7 +57,10 @@ _CREATE_HISTORY = f"""CREATE TABLE IF NOT EXISTS {_HISTORY} (
     "statements" TEXT NOT NULL DEFAULT '[]'
 )"""
 
-_CREATE_STATE = f"""CREATE TABLE IF NOT EXISTS {_STATE} (
+_CREATE_HISTORY = create_history_sql('"id" INTEGER PRIMARY KEY AUTOINCREMENT')
+
+#: ``CREATE TABLE IF NOT EXISTS`` of the state table (the same on every engine).
+CREATE_STATE = f"""CREATE TABLE IF NOT EXISTS {_STATE} (
     "key" TEXT PRIMARY KEY,
     "value" TEXT NOT NULL
 )"""
@@ -132,7 +144,7 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
     """Create the bookkeeping tables if missing (call inside the caller's transaction: the
     write that needs them)."""
     conn.execute(_CREATE_HISTORY)
-    conn.execute(_CREATE_STATE)
+    conn.execute(CREATE_STATE)
 
 
 def record(

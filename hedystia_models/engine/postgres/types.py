@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from ...schema.spec import ColumnSpec, TableSpec
 
@@ -88,12 +89,16 @@ def column_for_postgres(column: ColumnSpec) -> ColumnSpec:
     return replace(column, type=sql_type, default_sql=default)
 
 
+@lru_cache(maxsize=4096)
 def table_for_postgres(table: TableSpec) -> TableSpec:
     """``table`` with each column as PostgreSQL declares it, compared by its declared type
     (the column's ``kind`` is dropped: the differ's storage-kind rules are SQLite's). A lone
     integer primary key is an identity column (``auto_increment``: PostgreSQL generates its
     values when none is given, as SQLite does for an ``INTEGER PRIMARY KEY``, and never hands
-    one out twice, as ``AUTOINCREMENT`` does), whether or not the model asked for it."""
+    one out twice, as ``AUTOINCREMENT`` does), whether or not the model asked for it.
+
+    Pure, and kept for the last few thousand specs: start-up maps the same models each time.
+    """
     pk = table.primary_key
     columns = []
     for column in table.columns:
