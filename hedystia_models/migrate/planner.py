@@ -123,10 +123,16 @@ def _same_database(before: DatabaseState, now: DatabaseState) -> bool:
     )
 
 
-def reference_problems(specs: Sequence[TableSpec], state: DatabaseState) -> list[ReferenceProblem]:
-    """What is wrong with the foreign keys of ``specs``, each checked against the table it
-    references: its spec among ``specs`` when one declares it, else the table as ``state``
-    describes it (pure; see :func:`~hedystia_models.schema.state.reference_problem`)."""
+def reference_problems(
+    specs: Sequence[TableSpec],
+    state: DatabaseState,
+    *,
+    edges_of: Sequence[TableSpec] | None = None,
+) -> list[ReferenceProblem]:
+    """What is wrong with the foreign keys of ``specs`` (or of ``edges_of``, some of them),
+    each checked against the table it references: its spec among ``specs`` when one declares
+    it, else the table as ``state`` describes it (pure; see
+    :func:`~hedystia_models.schema.state.reference_problem`)."""
     tables = {fold_identifier(n): t for n, t in state.tables.items()}
     tables.update({fold_identifier(t.name): t for t in specs})
     parents: dict[str, ParentKeys] = {}  # of the tables some key references, made once each
@@ -139,7 +145,7 @@ def reference_problems(specs: Sequence[TableSpec], state: DatabaseState) -> list
 
     views = {fold_identifier(d.name) for d in state.dependents if d.kind == "view"}
     problems: list[ReferenceProblem] = []
-    for spec in specs:
+    for spec in specs if edges_of is None else edges_of:
         for edge in foreign_keys_of(spec):
             other = fold_identifier(edge.other_table)
             found = reference_problem(edge, keys_of(other), is_view=other in views)

@@ -173,21 +173,25 @@ class ParentKeys:
     def is_key(self, columns: tuple[str, ...]) -> bool:
         """True when ``columns`` (in any order) are the primary key or a unique key."""
         wanted = frozenset(fold_identifier(c) for c in columns)
-        return len(wanted) == len(columns) and wanted in self._keys
+        if len(wanted) != len(columns):
+            return False
+        pk = self.primary_key
+        if pk and len(pk) == len(wanted) and frozenset(map(fold_identifier, pk)) == wanted:
+            return True  # most keys reference the primary key: no need for the others
+        return wanted in self._keys
 
     def has_column(self, name: str) -> bool:
         """True when the table has a column ``name`` (as SQLite matches names)."""
-        return fold_identifier(name) in self._columns
+        if name in self.columns:  # as written: most references name the key as declared
+            return True
+        folded = fold_identifier(name)
+        return any(fold_identifier(c) == folded for c in self.columns)
 
     @cached_property
     def _keys(self) -> frozenset[frozenset[str]]:
         """The primary key and the unique keys, each as a set of folded names."""
         keys = [self.primary_key, *self.unique] if self.primary_key else list(self.unique)
         return frozenset(frozenset(fold_identifier(c) for c in key) for key in keys)
-
-    @cached_property
-    def _columns(self) -> frozenset[str]:
-        return frozenset(fold_identifier(c) for c in self.columns)
 
 
 @dataclass(frozen=True)

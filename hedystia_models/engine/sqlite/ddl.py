@@ -54,26 +54,25 @@ def _reference_sql(reference: Reference) -> str:
 
 def column_definition(column: ColumnSpec, *, single_primary_key: bool, rowid_alias: bool) -> str:
     """The column definition as it appears in ``CREATE TABLE`` or ``ADD COLUMN``."""
-    parts = [q(column.name)]
+    text = q(column.name)
     if column.type:
-        parts.append(column.type)
+        text += " " + column.type
     if column.collate is not None:
-        parts.append(f"COLLATE {column.collate}")
-    if column.primary_key and single_primary_key:
-        parts.append("PRIMARY KEY")
-        if column.auto_increment:
-            parts.append("AUTOINCREMENT")
+        text += f" COLLATE {column.collate}"
+    key = column.primary_key and single_primary_key
+    if key:
+        text += " PRIMARY KEY AUTOINCREMENT" if column.auto_increment else " PRIMARY KEY"
     if column.not_null and not rowid_alias:
-        parts.append("NOT NULL")
-    if column.unique and not (column.primary_key and single_primary_key):
-        parts.append("UNIQUE")
+        text += " NOT NULL"
+    if column.unique and not key:
+        text += " UNIQUE"
     if column.default_sql is not None:
-        parts.append(f"DEFAULT {_default_clause(column.default_sql)}")
+        text += " DEFAULT " + _default_clause(column.default_sql)
     if column.check is not None:
-        parts.append(f"CHECK ({column.check})")
+        text += f" CHECK ({column.check})"
     if column.references is not None:
-        parts.append(_reference_sql(column.references))
-    return " ".join(parts)
+        text += " " + _reference_sql(column.references)
+    return text
 
 
 def _default_clause(default_sql: str) -> str:
