@@ -276,3 +276,41 @@ def test_a_held_schema_lock_times_out_with_a_named_error(postgres_url: str) -> N
     finally:
         holder.close()
         waiter.close()
+
+
+def test_rows_move_from_sqlite_to_postgres_with_their_values(tmp_path: Path, conn: Any) -> None:
+    from hedystia_models import database
+    from hedystia_models.engine.postgres.copy import copy_rows
+
+    with database(schemas=MODELS, connection=tmp_path / "app.db", sync_schemas=True) as lite:
+        accounts = lite.table(Account)
+        first = accounts.insert(
+            {
+                "email": "a@example.com",
+                "price": Decimal("2.25"),
+                "at": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+                "day": date(2026, 1, 2),
+                "clock": time(3, 4, 5),
+                "span": timedelta(seconds=90),
+                "uid": UUID(int=9),
+                "data": {"n": 1},
+                "color": Color.blue,
+                "level": 3,
+                "blob": b"\x00",
+            }
+        )
+        accounts.insert({"email": "b@example.com"})
+        lite.table(Note).insert({"account_id": first.id, "body": "hello"})
+        sync(conn, specs(*MODELS))
+        assert copy_rows(lite, conn, [Note, Account]) == {"accounts": 2, "notes": 1}
+        expected = accounts.find(order_by="id")
+    cursor = conn.cursor(row_factory=psycopg.rows.dict_row)
+    moved = [
+        Account.model_validate(r) for r in cursor.execute("SELECT * FROM accounts ORDER BY id")
+    ]
+    assert moved == expected
+    # The identity continues after the copied keys.
+    (next_id,) = conn.execute(
+        "INSERT INTO accounts (email, data) VALUES ('c', '{}') RETURNING id"
+    ).fetchone()
+    assert next_id == 3
