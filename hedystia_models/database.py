@@ -263,6 +263,33 @@ class Database:
                     raise
                 raise named from exc
 
+    def _end_block(self, conn: sqlite3.Connection, depth: int, exc: BaseException | None) -> None:
+        """Close the savepoint of a block ``depth`` deep in the calling thread's transaction:
+        released, or (``exc``: the block failed) rolled back to and released, unless SQLite
+        rolled the whole transaction back; the thread's depth back as it was; SQLite failing
+        because of the file or the connection raised as its named error (``exc`` too). An
+        ``exc`` that is not such a failure is left for the caller to raise again. (Used by
+        ``db.transaction()`` blocks and by ``insert``, which opens its savepoint itself.)"""
+        _, release, rollback = self._block_savepoint(depth)
+        try:
+            try:
+                if exc is None:
+                    conn.execute(release)
+                elif conn.in_transaction:  # not when SQLite rolled the transaction back
+                    conn.execute(rollback)
+                    conn.execute(release)
+            finally:
+                self._local.depth = depth - 1
+        except Exception as error:
+            named = self._named(error)
+            if named is None:
+                raise
+            raise named from error
+        if isinstance(exc, Exception):
+            named = self._named(exc)
+            if named is not None:
+                raise named from exc
+
     def _named(self, exc: Exception) -> HedystiaError | None:
         """The named error of ``exc`` (see :meth:`_guard`), ``None`` when it has none."""
         return named_failure(
@@ -655,26 +682,7 @@ class _Transaction:
             return general.__exit__(exc_type, exc, tb)
         depth, self._depth = self._depth, 0
         assert depth, "the block was not entered"
-        db, conn = self._db, self.conn
-        _, release, rollback = db._block_savepoint(depth)
-        try:
-            try:
-                if exc_type is None:
-                    conn.execute(release)
-                elif conn.in_transaction:  # not when SQLite rolled the transaction back
-                    conn.execute(rollback)
-                    conn.execute(release)
-            finally:
-                db._local.depth = depth - 1
-        except Exception as error:
-            named = db._named(error)
-            if named is None:
-                raise
-            raise named from error
-        if isinstance(exc, Exception):
-            named = db._named(exc)
-            if named is not None:
-                raise named from exc
+        self._db._end_block(self.conn, depth, exc if exc_type is not None else None)
         return None
 
 

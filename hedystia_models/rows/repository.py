@@ -218,7 +218,7 @@ class Repository(Generic[M]):
                         in_transaction = conn.in_transaction
                     if in_transaction:
                         depth += 1
-                        savepoint, release, rollback = block_savepoint(depth)
+                        savepoint, release, _ = block_savepoint(depth)
                         try:
                             cursor.execute(savepoint)
                         except Exception as exc:
@@ -231,7 +231,7 @@ class Repository(Generic[M]):
                             loaded = codec.load_one(self._write_row(cursor, values), written=True)
                             cursor.execute(release)
                         except BaseException as exc:
-                            self._undo(conn, depth, rollback, release, exc)
+                            db._end_block(conn, depth, exc)
                             raise
                         local.depth = depth - 1
                         return loaded
@@ -252,37 +252,6 @@ class Repository(Generic[M]):
         finally:
             if cache is not None and not db.in_transaction:
                 cache.flush()
-
-    def _undo(
-        self,
-        conn: sqlite3.Connection,
-        depth: int,
-        rollback: str,
-        release: str,
-        exc: BaseException,
-    ) -> None:
-        """``insert``'s savepoint (``depth`` deep), when ``exc`` stopped the write in it:
-        rolled back and released (unless SQLite rolled the whole transaction back), the
-        thread's depth back as it was, and the error of SQLite failing because of the file or
-        the connection raised as its named error (as ``_Transaction.__exit__`` does); any
-        other error is for the caller to raise again."""
-        db = self.db
-        try:
-            try:
-                if conn.in_transaction:
-                    conn.execute(rollback)
-                    conn.execute(release)
-            finally:
-                db._local.depth = depth - 1
-        except Exception as error:
-            named = db._named(error)
-            if named is None:
-                raise
-            raise named from error
-        if isinstance(exc, Exception):
-            named = db._named(exc)
-            if named is not None:
-                raise named from exc
 
     def _statements(self, *, again: bool = False) -> tuple[sqlite3.Connection, sqlite3.Cursor]:
         """The calling thread's connection (:attr:`Database.conn
