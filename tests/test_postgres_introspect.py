@@ -421,6 +421,44 @@ def test_views_triggers_and_rows(conn: Any) -> None:
     assert state.tables["b"].triggers == ()
 
 
+def test_rows_as_the_snapshot_sees_them(conn: Any, postgres_url: str) -> None:
+    """A table with no block is empty without a look; any other is looked at in the snapshot:
+    rows all deleted, rows of a transaction not committed, truncated, partitioned."""
+    run(
+        conn,
+        'CREATE TABLE "fresh" ("id" BIGINT PRIMARY KEY)',
+        'CREATE TABLE "filled" ("id" BIGINT PRIMARY KEY)',
+        'CREATE TABLE "emptied" ("id" BIGINT PRIMARY KEY)',
+        'CREATE TABLE "truncated" ("id" BIGINT PRIMARY KEY)',
+        'CREATE TABLE "pending" ("id" BIGINT PRIMARY KEY)',
+        'CREATE TABLE "parted" ("id" BIGINT) PARTITION BY RANGE ("id")',
+        'CREATE TABLE "parted_1" PARTITION OF "parted" FOR VALUES FROM (0) TO (100)',
+        'INSERT INTO "filled" VALUES (1)',
+        'INSERT INTO "emptied" VALUES (1), (2)',
+        'DELETE FROM "emptied"',
+        'INSERT INTO "truncated" VALUES (1)',
+        'TRUNCATE "truncated"',
+        'INSERT INTO "parted" VALUES (5)',
+    )
+    blocks = dict(
+        conn.execute(
+            "SELECT relname, pg_relation_size(oid) FROM pg_class"
+            " WHERE relname IN ('fresh', 'emptied', 'truncated', 'parted')"
+        ).fetchall()
+    )
+    assert blocks == {"fresh": 0, "emptied": blocks["emptied"], "truncated": 0, "parted": 0}
+    assert blocks["emptied"] > 0
+    with psycopg.connect(postgres_url) as other:  # rows written, not committed
+        other.execute('INSERT INTO "pending" VALUES (1)')
+        assert read_database(conn).tables_with_rows == frozenset({"filled", "parted", "parted_1"})
+        with conn.transaction():  # the caller's own uncommitted rows are in its snapshot
+            conn.execute('INSERT INTO "fresh" VALUES (1)')
+            assert read_database(conn).has_rows("fresh")
+            raise psycopg.Rollback
+        other.rollback()
+    assert not read_database(conn).has_rows("fresh")
+
+
 def test_what_a_spec_cannot_say_is_a_rebuild_obstacle(conn: Any) -> None:
     run(
         conn,
@@ -485,10 +523,13 @@ def test_a_constant_number_of_statements(conn: Any) -> None:
     run(conn, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
     _make_tables(conn, 50)
     many = _statements(conn)
-    assert few == (7, 3)
-    assert many == (7, 50)
-    assert _statements(conn, only=["t1", "T2", "t7"]) == (7, 3)
-    # Seven statements: tables, columns, constraints, indexes, views+triggers, fingerprint, rows.
+    assert few == (6, 3)
+    assert many == (6, 50)
+    assert _statements(conn, only=["t1", "T2", "t7"]) == (6, 3)
+    # Six statements: tables, columns, constraints, indexes, views+triggers, rows; the
+    # fingerprint is one more, when asked; rows are none less when every table is empty.
+    assert _statements(conn, version=True) == (7, 50)
+    assert _statements(conn, only=["t0", "t2"]) == (5, 2)
     state = read_database(conn)
     assert state.tables_with_rows == frozenset(f"t{n}" for n in range(1, 50, 2))
     assert len(state.dependents) == 50
@@ -559,8 +600,9 @@ def test_catalog_fingerprint_moves_with_every_schema_change(conn: Any) -> None:
     seen = [catalog_fingerprint(conn)]
     assert len(seen[0]) == 32
     assert catalog_fingerprint(conn) == seen[0]
-    state = read_database(conn)
+    state = read_database(conn, version=True)
     assert state.schema_version == fingerprint_number(seen[0])
+    assert read_database(conn).schema_version is None  # not asked: not read
     run(conn, "INSERT INTO \"t\" VALUES (1, 'x', 2, NULL)")  # rows are not the schema
     assert catalog_fingerprint(conn) == seen[0]
     changes = [

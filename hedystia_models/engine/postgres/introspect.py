@@ -6,14 +6,18 @@
 so the engine-neutral differ sees one language. It reads the catalogs in a constant number of
 statements whatever the number of tables, one per aspect:
 
-1. the tables (``pg_class``, ``relkind`` ``'r'`` / ``'p'``), which also finds the schema;
+1. the tables (``pg_class``, ``relkind`` ``'r'`` / ``'p'``), which also finds the schema, and
+   which of them certainly hold no row (a heap table whose main fork has no block:
+   ``pg_relation_size`` is 0);
 2. their columns (``pg_attribute``, ``format_type``, ``pg_get_expr`` of ``pg_attrdef``);
 3. their constraints (``pg_constraint``: primary keys, ``UNIQUE``, foreign keys, checks);
 4. their indexes that back no constraint (``pg_index``);
 5. the views and triggers of the schema (one ``UNION ALL``);
-6. the catalog fingerprint (:func:`catalog_fingerprint`), for ``schema_version``;
-7. which tables hold rows: one ``SELECT ARRAY[EXISTS (SELECT 1 FROM t), ...]`` (skipped when
-   there is no table).
+6. which of the other tables hold rows: one ``SELECT ARRAY[EXISTS (SELECT 1 FROM t), ...]``
+   in the snapshot (skipped when there is none: rows deleted, or written by a transaction
+   not committed in the snapshot, leave blocks but no row it sees);
+7. only when asked (``version=True``): the catalog fingerprint (:func:`catalog_fingerprint`),
+   for ``schema_version``.
 
 Conventions (what the differ needs to see the same shapes from both engines):
 
@@ -393,17 +397,27 @@ def _is_default_name(name: str, table: str, column: str | None) -> bool:
 
 # -- reading ----------------------------------------------------------------------------------
 
+#: The last column says the table certainly holds no row: a plain heap table whose main fork
+#: has no block (a row is a tuple in a block of it; ``TRUNCATE`` gives it an empty file, and
+#: ``VACUUM`` cuts off no block holding a row our snapshot sees). ``NULL`` (not known) for a
+#: partitioned table (its partitions hold its rows) or one of another access method.
 _TABLES = """
-SELECT n.oid, n.nspname, c.oid, c.relname, c.relkind, c.relispartition
+SELECT n.oid, n.nspname, c.oid, c.relname, c.relkind, c.relispartition,
+       CASE WHEN c.relkind = 'r' AND am.amname = 'heap' THEN pg_relation_size(c.oid) = 0 END
 FROM pg_catalog.pg_namespace AS n
 LEFT JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p')
+LEFT JOIN pg_catalog.pg_am AS am ON am.oid = c.relam
 WHERE n.nspname = COALESCE(%s, current_schema())
 ORDER BY c.relname COLLATE "C"
 """
 
+#: A default is deparsed without its table (``pg_get_expr(..., 0)``: the same text, as a
+#: default cannot name a column, and far cheaper: no relation is opened); a generated column's
+#: expression names columns, so it is deparsed with its table.
 _COLUMNS = """
 SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       a.attidentity, a.attgenerated, pg_get_expr(d.adbin, d.adrelid, true),
+       a.attidentity, a.attgenerated,
+       pg_get_expr(d.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE d.adrelid END, true),
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
             THEN co.collname END
 FROM pg_catalog.pg_attribute AS a
@@ -574,14 +588,16 @@ def read_database(
     only: Iterable[str] | None = None,
     *,
     schema: str | None = None,
+    version: bool = False,
 ) -> DatabaseState:
     """Read every table of ``schema`` (``None``: the connection's ``current_schema()``), or
     only the tables named in ``only`` (matched as :class:`DatabaseState` matches names), which
-    of them hold rows, and every view and trigger of the schema, in one snapshot and seven
+    of them hold rows, and every view and trigger of the schema, in one snapshot and six
     statements at most whatever the number of tables (see the module's docstring for what
-    each part of a spec is made from). ``schema_version`` is :func:`fingerprint_number` of the
-    :func:`catalog_fingerprint` read in the same snapshot. A schema that does not exist reads
-    as an empty database."""
+    each part of a spec is made from). With ``version``, ``schema_version`` is
+    :func:`fingerprint_number` of the :func:`catalog_fingerprint` read in the same snapshot
+    (one statement more); without it, ``None`` (not known: nothing on PostgreSQL compares
+    it). A schema that does not exist reads as an empty database."""
     wanted = None if only is None else {fold_identifier(name) for name in only}
     with _one_snapshot(conn):
         listed = _rows(conn, _TABLES, (schema,))
@@ -589,12 +605,15 @@ def read_database(
             return DatabaseState(tables={}, tables_with_rows=frozenset())
         namespace, schema_name = listed[0][0], listed[0][1]
         tables: dict[int, _Table] = {}
-        for _, _, oid, name, kind, partition in listed:
+        empty: set[str] = set()
+        for _, _, oid, name, kind, partition, no_block in listed:
             if oid is None or name in INTERNAL_TABLES:
                 continue
             if wanted is not None and fold_identifier(name) not in wanted:
                 continue
             table = tables[oid] = _Table(oid, name)
+            if no_block:
+                empty.add(name)
             if kind == "p":
                 table.obstacles.append("partitioned table")
             if partition:
@@ -607,18 +626,20 @@ def read_database(
         for row in _rows(conn, _INDEXES, (oids,)):
             tables[row[0]].indexes.append(row)
         dependents = _dependents(conn, namespace)
-        version = fingerprint_number(catalog_fingerprint(conn, schema))
+        found_version = fingerprint_number(catalog_fingerprint(conn, schema)) if version else None
         by_name = {table.name: table for table in tables.values()}
         for dependent in dependents:
             found = by_name.get(dependent.table)
             if dependent.kind == "trigger" and found is not None:
                 found.triggers.append(dependent.sql)
-        names = [table.name for table in tables.values()]
+        # EXISTS only where a row may be: a table without a block certainly holds none.
+        names = [table.name for table in tables.values() if table.name not in empty]
         with_rows = _with_rows(conn, schema_name, names) if names else frozenset()
     specs: dict[str, TableSpec] = {}
     obstacles: dict[str, tuple[str, ...]] = {}
+    made: dict[tuple[Any, ...], ColumnSpec] = {}
     for table in tables.values():
-        specs[table.name] = _table_spec(table)
+        specs[table.name] = _table_spec(table, made)
         if table.obstacles:
             obstacles[table.name] = tuple(table.obstacles)
     return DatabaseState(
@@ -626,7 +647,7 @@ def read_database(
         tables_with_rows=with_rows,
         rebuild_obstacles=obstacles,
         dependents=dependents,
-        schema_version=version,
+        schema_version=found_version,
     )
 
 
@@ -649,7 +670,8 @@ def _with_rows(conn: psycopg.Connection[Any], schema: str, names: Sequence[str])
     """Those of tables ``names`` (of ``schema``) that hold at least one row: one statement,
     whose one value is an array of one ``EXISTS`` per table, in the order of ``names`` (its
     text holds names only, quoted; no value). Each table is locked ``ACCESS SHARE`` until the
-    transaction ends, as any read does."""
+    transaction ends, as any read does. :func:`read_database` asks only about the tables its
+    first statement did not find empty (no block in the main fork: ``pg_relation_size``)."""
     prefix = quote_identifier(schema) + "."
     terms = ", ".join(f"EXISTS (SELECT 1 FROM {prefix}{quote_identifier(n)})" for n in names)
     ((found,),) = _rows(conn, f"SELECT ARRAY[{terms}]", None)
@@ -666,8 +688,12 @@ def _default_check_owner(name: str, table: str, columns: Sequence[str]) -> str |
     return None
 
 
-def _table_spec(table: _Table) -> TableSpec:
-    """The spec of one table from the rows read for it."""
+def _table_spec(table: _Table, made: dict[tuple[Any, ...], ColumnSpec] | None = None) -> TableSpec:
+    """The spec of one table from the rows read for it. ``made``: the columns made so far by
+    the values they were made of; a column of the same values is that one (specs are frozen:
+    the same column in many tables, such as their ``id``, is made and checked once)."""
+    if made is None:
+        made = {}
     name = table.name
     by_number = {row[1]: row[2] for row in table.columns}
     primary: tuple[str, ...] = ()
@@ -757,22 +783,22 @@ def _table_spec(table: _Table) -> TableSpec:
             else:
                 table.obstacles.append(f"collation {collation} of column {column}")
         own = column_checks.get(column, [])
-        specs.append(
-            ColumnSpec(
-                name=column,
-                type=sql_type,
-                primary_key=is_pk,
-                auto_increment=auto,
-                not_null=bool(not_null),
-                unique=column in unique_columns and not (is_pk and single_key),
-                default_sql=default_sql,
-                check=" AND ".join(f"({c})" for c in own)
-                if len(own) > 1
-                else next(iter(own), None),
-                references=references.get(column),
-                collate=collate,
-            )
+        values = (
+            column,
+            sql_type,
+            is_pk,
+            auto,
+            bool(not_null),
+            column in unique_columns and not (is_pk and single_key),
+            default_sql,
+            " AND ".join(f"({c})" for c in own) if len(own) > 1 else next(iter(own), None),
+            references.get(column),
+            collate,
         )
+        found_column = made.get(values)
+        if found_column is None:
+            found_column = made[values] = ColumnSpec(*values)
+        specs.append(found_column)
     return TableSpec(
         name=name,
         columns=tuple(specs),
