@@ -131,8 +131,22 @@ def parse_sql_literal(text: str) -> object:
     """Parse the text of a ``DEFAULT`` clause (as ``PRAGMA table_info`` reports it).
 
     Returns the Python constant for a literal, or :data:`UNPARSED` for an expression such as
-    ``CURRENT_TIMESTAMP`` or ``(random())``.
+    ``CURRENT_TIMESTAMP`` or ``(random())``. (The answers are kept: a plan compares the same
+    few defaults thousands of times, and each answer is immutable.)
     """
+    found = _PARSED.get(text, _MISSING)
+    if found is _MISSING:
+        found = _parse_sql_literal(text)
+        if len(_PARSED) < 1 << 14:
+            _PARSED[text] = found
+    return found
+
+
+_MISSING = object()
+_PARSED: dict[str, object] = {}
+
+
+def _parse_sql_literal(text: str) -> object:
     text = text.strip()
     while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
         text = text[1:-1].strip()
