@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -43,6 +43,13 @@ class Membership(Table, table="memberships", unique=[("team", "rank")]):
     note: str | None = Field(default=None, max_length=40)
 
 
+class Switch(Table, table="switches"):
+    id: int | None = Field(default=None, primary_key=True)
+    on: Literal[True, False] = True
+    only: Literal[True] = True
+    label: str | None = Field(default=None, max_length=300)
+
+
 MODEL_SETS: dict[str, Callable[[], Sequence[type[Table]]]] = {
     "every type": lambda: [Everything],
     "other column names": lambda: [Person],
@@ -51,6 +58,7 @@ MODEL_SETS: dict[str, Callable[[], Sequence[type[Table]]]] = {
     "fastapi example": lambda: [ApiUser, ApiPost],
     "references, 30 tables": lambda: make_models(30, 8, prefix="e"),
     "self reference, composite key": lambda: [Folder, Membership],
+    "boolean choices": lambda: [Switch],
 }
 
 

@@ -314,3 +314,16 @@ def test_rows_move_from_sqlite_to_postgres_with_their_values(tmp_path: Path, con
         "INSERT INTO accounts (email, data) VALUES ('c', '{}') RETURNING id"
     ).fetchone()
     assert next_id == 3
+
+
+def test_boolean_and_one_value_choices_are_enforced(conn: Any) -> None:
+    class Toggle(Table, table="toggles"):
+        id: int | None = Field(default=None, primary_key=True)
+        on: Literal[True, False] = True
+        only: Literal["yes"] = "yes"
+
+    sync(conn, specs(Toggle))
+    assert not plan(conn, specs(Toggle)).operations
+    conn.execute("""INSERT INTO toggles ("on", "only") VALUES (false, 'yes')""")
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute("""INSERT INTO toggles ("only") VALUES ('no')""")

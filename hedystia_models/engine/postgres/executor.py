@@ -39,6 +39,7 @@ from ...schema.quoting import quote_identifier as q
 from ...schema.spec import ColumnSpec, TableSpec
 from ..base import Compiled
 from . import ddl
+from .introspect import object_name
 
 if TYPE_CHECKING:
     from ...schema.state import DatabaseState
@@ -57,8 +58,9 @@ def _existing_column(table: TableSpec, name: str) -> ColumnSpec:
 
 
 def _constraint(table: str, column: str, suffix: str) -> str:
-    """The name PostgreSQL gives a column's constraint by default (``NAMEDATALEN`` 63)."""
-    return f"{table}_{column}_{suffix}"[:63]
+    """The name PostgreSQL gives a column's constraint by default, shortened as PostgreSQL
+    shortens it to fit 63 bytes."""
+    return object_name(table, column, suffix)
 
 
 class PostgresExecutor:

@@ -79,6 +79,7 @@ __all__ = [
     "normalize_check",
     "normalize_default",
     "normalize_expression",
+    "object_name",
     "read_database",
 ]
 
@@ -362,13 +363,13 @@ def _clip(name: bytes, size: int) -> bytes:
     return name[:size]
 
 
-def _object_name(table: str, column: str | None, label: str) -> str:
+def object_name(table: str, column: str | None, label: str) -> str:
     """PostgreSQL's ``makeObjectName``: ``<table>_<column>_<label>`` cut to fit 63 bytes, the
     longer of the two names shortened first.
 
-    >>> _object_name("t", "kind", "check"), _object_name("t", None, "check1")
+    >>> object_name("t", "kind", "check"), object_name("t", None, "check1")
     ('t_kind_check', 't_check1')
-    >>> len(_object_name("a" * 60, "b" * 10, "check").encode())
+    >>> len(object_name("a" * 60, "b" * 10, "check").encode())
     63
     """
     first, second = table.encode(), (column or "").encode()
@@ -392,7 +393,7 @@ def _is_default_name(name: str, table: str, column: str | None) -> bool:
     """True when ``name`` is one PostgreSQL gives an unnamed check of ``table`` on ``column``
     (``None``: on several columns or none): ``..._check``, or ``..._check<N>`` when taken."""
     match = _LABEL.search(name)
-    return match is not None and name == _object_name(table, column, match.group(0))
+    return match is not None and name == object_name(table, column, match.group(0))
 
 
 # -- reading ----------------------------------------------------------------------------------

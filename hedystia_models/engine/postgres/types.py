@@ -78,15 +78,34 @@ def postgres_type(column: ColumnSpec) -> str:
 _BOOLEAN_DEFAULTS = {"0": "false", "1": "true"}
 
 
+#: The check of a boolean Literal as the model stage writes it (``"flag" IN (1, 0)``).
+_BOOLEAN_CHOICES = re.compile(r'^("(?:[^"]|"")+") IN \(([01](?:, [01])*)\)$')
+
+
+#: A one-value choice (``Literal["a"]``): ``"kind" IN ('a')``.
+_ONE_CHOICE = re.compile(r"""^("(?:[^"]|"")+") IN \(('(?:[^']|'')*'|-?\d+|true|false)\)$""")
+
+
 def column_for_postgres(column: ColumnSpec) -> ColumnSpec:
-    """``column`` as PostgreSQL declares it: its type, and a ``DEFAULT`` spelled for it."""
+    """``column`` as PostgreSQL declares it: its type, and a ``DEFAULT`` and the ``CHECK`` of
+    a boolean ``Literal`` spelled for it (``true``/``false``, not SQLite's ``1``/``0``)."""
     sql_type = postgres_type(column)
-    default = column.default_sql
-    if default is not None and sql_type == "BOOLEAN":
-        default = _BOOLEAN_DEFAULTS.get(default.strip(), default)
-    if sql_type == column.type and default == column.default_sql:
+    default, check = column.default_sql, column.check
+    if sql_type == "BOOLEAN":
+        if default is not None:
+            default = _BOOLEAN_DEFAULTS.get(default.strip(), default)
+        match = _BOOLEAN_CHOICES.match(check or "")
+        if match:
+            values = ", ".join(_BOOLEAN_DEFAULTS[v] for v in match.group(2).split(", "))
+            check = f"{match.group(1)} IN ({values})"
+    if check is not None:
+        # PostgreSQL keeps a one-value IN list as an equality: declare it so.
+        single = _ONE_CHOICE.match(check)
+        if single:
+            check = f"{single.group(1)} = {single.group(2)}"
+    if sql_type == column.type and default == column.default_sql and check == column.check:
         return column
-    return replace(column, type=sql_type, default_sql=default)
+    return replace(column, type=sql_type, default_sql=default, check=check)
 
 
 @lru_cache(maxsize=4096)
