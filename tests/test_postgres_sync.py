@@ -327,3 +327,110 @@ def test_boolean_and_one_value_choices_are_enforced(conn: Any) -> None:
     conn.execute("""INSERT INTO toggles ("on", "only") VALUES (false, 'yes')""")
     with pytest.raises(psycopg.errors.CheckViolation):
         conn.execute("""INSERT INTO toggles ("only") VALUES ('no')""")
+
+
+# -- what a review found (each of these failed before its fix) --------------------------------
+
+
+def test_sync_into_another_schema_creates_and_records_there(conn: Any) -> None:
+    conn.execute('CREATE SCHEMA "other"')
+    sync(conn, specs(*MODELS), schema="other")
+    where = conn.execute(
+        "SELECT DISTINCT table_schema FROM information_schema.tables "
+        "WHERE table_name IN ('accounts', 'notes', '__hedystia_migrations')"
+    ).fetchall()
+    assert where == [("other",)]
+    assert not plan(conn, specs(*MODELS), schema="other").operations
+    assert [op.table for op in plan(conn, specs(*MODELS)).safe] == ["accounts", "notes"]
+
+
+def test_a_connection_not_in_autocommit_is_left_idle_and_the_change_committed(
+    postgres_url: str,
+) -> None:
+    caller = psycopg.connect(postgres_url)  # psycopg's default: not autocommit
+    try:
+        sync(caller, specs(*MODELS))
+        assert caller.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        other, _ = connect(postgres_url)
+        try:
+            assert not plan(other, specs(*MODELS)).operations  # committed, visible
+        finally:
+            other.close()
+        assert not sync(caller, specs(*MODELS)).operations
+        assert caller.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    finally:
+        caller.close()
+
+
+def test_retyping_a_column_with_a_default_and_a_check_and_renaming_one(conn: Any) -> None:
+    from hedystia_models.migrate.operations import RenameColumn
+    from hedystia_models.schema.spec import ColumnSpec, TableSpec
+
+    conn.execute(
+        """CREATE TABLE "t" ("id" BIGINT PRIMARY KEY, "c" TEXT NOT NULL DEFAULT '5' """
+        """CHECK ("c" IN ('1', '5')), "u" TEXT UNIQUE)"""
+    )
+    executor = PostgresExecutor(conn)
+    actual = executor.read_state().table("t")
+    assert actual is not None
+    wanted = ColumnSpec("c", "BIGINT", not_null=True, default_sql="1", check='"c" IN (1, 5)')
+    executor.apply(AlterColumn("t", desired=wanted, actual=actual.column("c")))
+    executor.apply(RenameColumn("t", old="u", new="w"))
+    desired = TableSpec(
+        "t",
+        (
+            ColumnSpec("id", "BIGINT", primary_key=True),
+            wanted,
+            ColumnSpec("w", "TEXT", unique=True),
+        ),
+    )
+    assert not plan(conn, [desired]).operations
+    names = conn.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 't'::regclass ORDER BY 1"
+    ).fetchall()
+    assert names == [("t_c_check",), ("t_pkey",), ("t_w_key",)]
+
+
+def test_copy_rows_with_the_key_not_first_and_json_holding_a_model(
+    tmp_path: Path, conn: Any
+) -> None:
+    from pydantic import BaseModel
+
+    from hedystia_models import database
+    from hedystia_models.engine.postgres.copy import copy_rows
+
+    class Inner(BaseModel):
+        at: datetime
+        tags: set[str] = set()
+
+    class Late(Table, table="late"):
+        name: str
+        id: int | None = Field(default=None, primary_key=True)
+        inner: Inner | None = None
+
+    with database(schemas=[Late], connection=tmp_path / "l.db", sync_schemas=True) as lite:
+        lite.table(Late).insert({"name": "a", "inner": {"at": datetime(2026, 1, 1)}})
+        lite.table(Late).insert({"name": "b"})
+        sync(conn, specs(Late))
+        assert copy_rows(lite, conn, [Late]) == {"late": 2}
+    (next_id,) = conn.execute("INSERT INTO late (name) VALUES ('c') RETURNING id").fetchone()
+    assert next_id == 3
+    assert conn.execute("""SELECT "inner"->>'at' FROM late WHERE id = 1""").fetchone() == (
+        "2026-01-01T00:00:00",
+    )
+
+
+def test_the_lock_timeout_holds_on_a_connection_passed_in(postgres_url: str) -> None:
+    from hedystia_models.engine.postgres.connection import schema_lock, transaction
+    from hedystia_models.errors import DatabaseLockedError
+
+    holder, _ = connect(postgres_url)
+    caller = psycopg.connect(postgres_url, autocommit=True)  # no lock_timeout of ours
+    try:
+        with transaction(holder):
+            schema_lock(holder)
+            with pytest.raises(DatabaseLockedError):
+                sync(caller, specs(*MODELS), timeout=0.3)
+    finally:
+        holder.close()
+        caller.close()

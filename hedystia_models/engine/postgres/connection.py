@@ -6,7 +6,9 @@ or an open psycopg connection (the caller's: it is used as it is and never close
 
 The package runs its statements with ``autocommit`` on and opens each transaction itself
 (``BEGIN`` .. ``COMMIT``), as it does with sqlite3: a schema change is one transaction, and
-nothing is left open between calls. Every connection the package opens sets ``TimeZone`` to
+nothing is left open between calls. (Inside a transaction the caller opened, a change is a
+savepoint of it, and what it holds — the schema-change lock — is held until the caller
+commits.) Every connection the package opens sets ``TimeZone`` to
 UTC (a ``TIMESTAMPTZ`` comes back in UTC, as an aware datetime is stored on SQLite) and a
 ``lock_timeout`` (the busy timeout: a lock wait is bounded, as on SQLite).
 """
@@ -15,12 +17,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from ...errors import ConfigurationError, DatabaseLockedError
+from ...schema.quoting import quote_identifier
 
-__all__ = ["advisory_key", "connect", "schema_lock", "transaction"]
+__all__ = ["advisory_key", "connect", "schema_lock", "transaction", "use_schema"]
 
 
 def _psycopg() -> Any:
@@ -61,7 +64,8 @@ def connect(connection: Any, *, busy_timeout: float = 5.0) -> tuple[Any, bool]:
     except psycopg.OperationalError as exc:
         raise ConfigurationError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
     conn.execute("SET TimeZone = 'UTC'")
-    conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(busy_timeout * 1000)}ms",))
+    wait = f"{max(1, int(busy_timeout * 1000))}ms"
+    conn.execute("SELECT set_config('lock_timeout', %s, false)", (wait,))
     return conn, True
 
 
@@ -97,9 +101,17 @@ def transaction(conn: Any) -> Iterator[Any]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        with suppress(psycopg.Error):  # a broken connection: the first error is the one
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def use_schema(conn: Any, schema: str | None) -> None:
+    """Make ``schema`` the ``search_path`` for the rest of the open transaction (nothing for
+    ``None``): every statement of the package names its tables unqualified."""
+    if schema is not None:
+        conn.execute("SELECT set_config('search_path', %s, true)", (quote_identifier(schema),))
 
 
 def advisory_key(conn: Any, schema: str | None = None) -> int:
@@ -116,6 +128,10 @@ def schema_lock(conn: Any, schema: str | None = None, *, timeout: float = 5.0) -
     connection's ``lock_timeout``. Processes starting at once take turns: the second plans
     after the first committed, finds nothing to do, and applies nothing."""
     psycopg = _psycopg()
+    # For this transaction only: how long to wait, whoever opened the connection (0 would be
+    # no limit to PostgreSQL, so the least wait is a millisecond).
+    wait = f"{max(1, int(timeout * 1000))}ms"
+    conn.execute("SELECT set_config('lock_timeout', %s, true)", (wait,))
     try:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(conn, schema),))
     except psycopg.errors.LockNotAvailable as exc:

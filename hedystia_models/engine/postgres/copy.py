@@ -24,18 +24,20 @@ from .types import table_for_postgres
 
 if TYPE_CHECKING:
     from ...database import Database
+    from ...model.typemap import Storage
 
 __all__ = ["copy_rows"]
 
 
-def _value(value: Any, kind: str) -> Any:
-    """A model's value as psycopg should send it to the column of ``kind``."""
+def _value(value: Any, storage: Storage) -> Any:
+    """A model's value as psycopg should send it to its column (JSON written by the field's
+    own encoder, as on SQLite: nested models, datetimes and the like included)."""
     if value is None:
         return None
-    if kind == "json":
+    if storage.kind == "json":
         from psycopg.types.json import Jsonb
 
-        return Jsonb(value)
+        return Jsonb(value, dumps=storage.encode)
     if isinstance(value, enum.Enum):
         return value.value
     return value
@@ -57,7 +59,7 @@ def copy_rows(
         for spec in ordered:
             info = infos[fold_identifier(spec.name)]
             columns = [m.column for m in info.fields]
-            kinds = [m.storage.kind for m in info.fields]
+            kinds = [m.storage for m in info.fields]
             fields = [m.field for m in info.fields]
             sql = "INSERT INTO {} ({}) VALUES ({})".format(
                 q(spec.name), ", ".join(q(c) for c in columns), ", ".join("%s" for _ in columns)
@@ -82,8 +84,8 @@ def copy_rows(
                     key = spec.primary_key
                     if (
                         count
-                        and table_for_postgres(spec).columns[0].auto_increment
-                        and (len(key) == 1 and spec.columns[0].name == key[0])
+                        and len(key) == 1
+                        and table_for_postgres(spec).column(key[0]).auto_increment
                     ):
                         cursor.execute(
                             "SELECT setval(pg_get_serial_sequence(%s, %s), "

@@ -16,7 +16,6 @@ The specs it is given are PostgreSQL's (:func:`.types.table_for_postgres`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import OperationError
@@ -148,6 +147,25 @@ class PostgresExecutor:
         renamed = op.changed(table)
         assert renamed is not None
         statements = [ddl.rename_column_sql(table.name, old, op.new)]
+        # The column's constraints keep their names; those PostgreSQL named after the column
+        # are renamed with it (as a new table would name them), so later changes find them.
+        column = table.column(old)
+        by_index = any(
+            i.column_names and fold_identifier(i.column_names[0]) == fold_identifier(old)
+            for i in table.unique_indexes
+        )
+        present = (
+            ("key", column.unique and not by_index and not column.primary_key),
+            ("fkey", column.references is not None),
+            ("check", column.check is not None),
+        )
+        for suffix, there in present:
+            was = _constraint(table.name, old, suffix)
+            becomes = _constraint(table.name, op.new, suffix)
+            if there and was != becomes:
+                statements.append(
+                    f"ALTER TABLE {q(table.name)} RENAME CONSTRAINT {q(was)} TO {q(becomes)}"
+                )
         pairs = [
             *zip(table.indexes, renamed.indexes, strict=True),
             *zip(table.unique_indexes, renamed.unique_indexes, strict=True),
@@ -167,28 +185,29 @@ class PostgresExecutor:
                 "create the new table with create_table and copy the rows"
             )
         name = table.name
-        statements = ddl.alter_column_sql(name, new, old)
         prefix = f"ALTER TABLE {q(name)}"
+        check = _constraint(name, new.name, "check")
+        # A check is dropped before the type changes (PostgreSQL would re-check the old one
+        # against the new type) and added after it.
+        recheck = new.check != old.check or (new.type != old.type and old.check is not None)
+        statements = []
+        if recheck and old.check is not None:
+            statements.append(f"{prefix} DROP CONSTRAINT {q(check)}")
+        statements.extend(ddl.alter_column_sql(name, new, old))
+        if recheck and new.check is not None:
+            statements.append(f"{prefix} ADD CONSTRAINT {q(check)} CHECK ({new.check})")
         if new.unique != old.unique and not new.primary_key:
             if new.unique:
                 index = AddColumn(name, new).unique_index()
                 statements.append(ddl.create_index_sql(name, index))
             else:
                 statements.extend(self._drop_unique(table, old))
-        if new.check != old.check:
-            check = _constraint(name, new.name, "check")
-            if old.check is not None:
-                statements.append(f"{prefix} DROP CONSTRAINT {q(check)}")
-            if new.check is not None:
-                statements.append(f"{prefix} ADD CONSTRAINT {q(check)} CHECK ({new.check})")
         if new.references != old.references:
             key = _constraint(name, new.name, "fkey")
             if old.references is not None:
                 statements.append(f"{prefix} DROP CONSTRAINT {q(key)}")
             if new.references is not None:
-                bare = replace(new, type="", not_null=False, default_sql=None, check=None)
-                clause = ddl.column_definition(bare, single_primary_key=False)
-                reference = clause[clause.index("REFERENCES") :]
+                reference = ddl.references_sql(new)
                 statements.append(
                     f"{prefix} ADD CONSTRAINT {q(key)} FOREIGN KEY ({q(new.name)}) {reference}"
                 )
@@ -237,10 +256,12 @@ class PostgresExecutor:
                         "dropped by name; drop it with ctx.sql"
                     )
                 statements.append(f"{prefix} DROP CONSTRAINT {q(check.name)}")
-        for expression, check in new_checks.items():
+        for number, (expression, check) in enumerate(new_checks.items(), 1):
             if expression not in old_checks:
-                named = f"CONSTRAINT {q(check.name)} " if check.name else ""
-                statements.append(f"{prefix} ADD {named}CHECK ({expression})")
+                # Named as create_table_sql names an unnamed one: PostgreSQL's own name for a
+                # check on one column would read back as that column's check.
+                label = check.name or f"{table.name}_check{number}"
+                statements.append(f"{prefix} ADD CONSTRAINT {q(label)} CHECK ({expression})")
         if desired.foreign_keys != actual.foreign_keys:
             raise OperationError(
                 f"table {table.name!r}: multi-column foreign keys cannot be changed by sync or "

@@ -30,7 +30,7 @@ from ...migrate.sync import fingerprint
 from ...schema.spec import TableSpec
 from ..base import Compiled
 from . import history
-from .connection import schema_lock, transaction
+from .connection import schema_lock, transaction, use_schema
 from .executor import PostgresExecutor
 from .introspect import catalog_fingerprint
 from .types import table_for_postgres
@@ -40,6 +40,9 @@ __all__ = ["plan", "sync"]
 logger = logging.getLogger("hedystia_models")
 
 _STATE_KEY = "sync_fingerprint"
+#: Part of the recorded fingerprint: bump it when types.py maps a model differently, so a
+#: database synced before is planned again rather than taken as up to date.
+_TYPES_FORMAT = "pg1"
 
 
 def plan(
@@ -74,14 +77,24 @@ def sync(
     """Apply the safe operations that take the database to ``specs``; return the plan. As
     :func:`hedystia_models.migrate.sync.sync` does on SQLite: a blocked change raises
     :class:`~hedystia_models.errors.SyncError` and applies nothing; unsafe ones are left
-    alone, logged, and stay in the plan's ``unsafe`` list."""
-    digest = fingerprint(specs, ignore_tables, strict_defaults)
-    if history.read_state(conn, _STATE_KEY) == _stamp(conn, digest, schema):
-        return Plan()
+    alone, logged, and stay in the plan's ``unsafe`` list. ``schema``: the schema the tables
+    and the bookkeeping tables live in (its name is the ``search_path`` of the transaction;
+    ``None``: the connection's own). Inside a transaction the caller opened, the sync is a
+    savepoint of it and the schema-change lock is held until the caller commits (another
+    process must not plan before the change is visible); ``timeout`` bounds the wait for that
+    lock."""
+    digest = f"{_TYPES_FORMAT}:{fingerprint(specs, ignore_tables, strict_defaults)}"
+    # The fast path reads in a transaction of its own, so a connection passed in that is not
+    # in autocommit mode is left as it was found (idle), not inside an implicit transaction.
+    with transaction(conn):
+        use_schema(conn, schema)
+        if history.read_state(conn, _STATE_KEY) == _stamp(conn, digest, schema):
+            return Plan()
     desired = [table_for_postgres(s) for s in specs]
     executor = PostgresExecutor(conn, schema=schema)
     try:
         with transaction(conn):
+            use_schema(conn, schema)
             schema_lock(conn, schema, timeout=timeout)
             _, found = plan_state(
                 desired,
