@@ -7,12 +7,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from ..errors import OperationError
+
 if TYPE_CHECKING:
     from ..migrate.operations import Operation
-    from ..schema.spec import TableSpec
+    from ..schema.spec import ColumnSpec, TableSpec
     from ..schema.state import DatabaseState
 
-__all__ = ["Compiled", "Executor"]
+__all__ = ["Compiled", "Executor", "existing_column", "missing_table"]
+
+
+def missing_table(op: Operation) -> OperationError:
+    """The error of an operation on a table that does not exist (every engine's)."""
+    return OperationError(f"table {op.table!r} does not exist")
+
+
+def existing_column(table: TableSpec, name: str) -> ColumnSpec:
+    """The column ``name`` of ``table``, or the error saying it has none."""
+    if not table.has_column(name):
+        raise OperationError(f"table {table.name!r} has no column {name!r}")
+    return table.column(name)
 
 
 @dataclass(frozen=True)

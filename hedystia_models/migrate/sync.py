@@ -48,7 +48,14 @@ from .operations import CreateTable, DropTable, RenameTable
 from .plan import Plan
 from .planner import plan_for, plan_state, reference_problems, refuse_bad_references
 
-__all__ = ["create_missing_tables", "fingerprint", "is_known_in_sync", "sync"]
+__all__ = [
+    "create_missing_tables",
+    "fingerprint",
+    "is_known_in_sync",
+    "raise_if_blocked",
+    "sync",
+    "warn_unsafe",
+]
 
 logger = logging.getLogger("hedystia_models")
 
@@ -95,7 +102,8 @@ def _known_in_sync(conn: sqlite3.Connection, digest: str) -> bool:
     return history.read_state(conn, _STATE_KEY) == _stamp(conn, digest)
 
 
-def _raise_if_blocked(plan: Plan) -> None:
+def raise_if_blocked(plan: Plan) -> None:
+    """Raise :class:`SyncError` listing why, when a change ``plan`` needs is blocked."""
     if plan.blocked:
         reasons = "\n".join(f"  - {op.reason or op.describe()}" for op in plan.blocked)
         raise SyncError(
@@ -125,12 +133,12 @@ def sync(
     if not conn.in_transaction and _known_in_sync(conn, digest):
         drift = _known_drift(conn, specs, executor, ignore_tables, strict_defaults)
         if drift is not None:
-            _warn_unsafe(drift)
+            warn_unsafe(drift)
             return drift
     state, first = plan_state(
         specs, executor, ignore_tables=ignore_tables, strict_defaults=strict_defaults
     )
-    _raise_if_blocked(first)  # fail fast, before waiting for the write lock
+    raise_if_blocked(first)  # fail fast, before waiting for the write lock
     if first.safe:
         plan = _apply_locked(
             db, specs, executor, ignore_tables, strict_defaults, digest, state, first
@@ -149,7 +157,7 @@ def sync(
             # read-only file): the schema is as the models want it, so start-up goes on and the
             # next start plans again.
             logger.info("sync could not record its fingerprint (%s); nothing else to do", exc)
-    _warn_unsafe(plan)
+    warn_unsafe(plan)
     return plan
 
 
@@ -266,7 +274,7 @@ def _apply_locked(
                 strict_defaults=strict_defaults,
                 before=(before, first),
             )
-            _raise_if_blocked(plan)
+            raise_if_blocked(plan)
             if not plan.safe and not history.tables_exist(conn):
                 return plan  # nothing to apply and nothing recorded: create nothing (see sync)
             if not _cover(guard, plan):
@@ -353,6 +361,7 @@ def _known_drift(
     return plan if not (plan.safe or plan.blocked) else None
 
 
-def _warn_unsafe(plan: Plan) -> None:
+def warn_unsafe(plan: Plan) -> None:
+    """Log each unsafe difference sync leaves alone, as a warning."""
     for op in plan.unsafe:
         logger.warning("sync left alone: %s (%s)", op.describe(), op.reason)

@@ -36,7 +36,7 @@ from ...migrate.operations import (
 from ...schema.quoting import fold_identifier
 from ...schema.quoting import quote_identifier as q
 from ...schema.spec import ColumnSpec, TableSpec
-from ..base import Compiled
+from ..base import Compiled, existing_column, missing_table
 from . import ddl
 from .introspect import object_name
 
@@ -44,16 +44,6 @@ if TYPE_CHECKING:
     from ...schema.state import DatabaseState
 
 __all__ = ["PostgresExecutor"]
-
-
-def _missing(op: Operation) -> OperationError:
-    return OperationError(f"{op.describe()}: table {op.table!r} does not exist")
-
-
-def _existing_column(table: TableSpec, name: str) -> ColumnSpec:
-    if not table.has_column(name):
-        raise OperationError(f"table {table.name!r} has no column {name!r}")
-    return table.column(name)
 
 
 def _constraint(table: str, column: str, suffix: str) -> str:
@@ -90,7 +80,7 @@ class PostgresExecutor:
                 )
             )
         if table is None:
-            raise _missing(operation)
+            raise missing_table(operation)
         compile_one = self._compilers.get(type(operation))
         if compile_one is None:  # pragma: no cover - every operation kind is listed
             raise OperationError(f"the PostgreSQL executor cannot run {operation.describe()}")
@@ -124,7 +114,7 @@ class PostgresExecutor:
 
     def _drop_column(self, op: Operation, table: TableSpec, state: DatabaseState) -> list[str]:
         assert isinstance(op, DropColumn)
-        column = _existing_column(table, op.spec.name)
+        column = existing_column(table, op.spec.name)
         if column.primary_key:
             raise OperationError(
                 f"column {table.name}.{column.name} is part of the primary key; create the new "
@@ -141,7 +131,7 @@ class PostgresExecutor:
 
     def _rename_column(self, op: Operation, table: TableSpec, state: DatabaseState) -> list[str]:
         assert isinstance(op, RenameColumn)
-        old = _existing_column(table, op.old).name
+        old = existing_column(table, op.old).name
         if table.has_column(op.new) and fold_identifier(op.old) != fold_identifier(op.new):
             raise OperationError(f"table {table.name!r} already has column {op.new!r}")
         renamed = op.changed(table)
@@ -177,7 +167,7 @@ class PostgresExecutor:
 
     def _alter_column(self, op: Operation, table: TableSpec, state: DatabaseState) -> list[str]:
         assert isinstance(op, AlterColumn)
-        old = _existing_column(table, op.desired.name)
+        old = existing_column(table, op.desired.name)
         new = op.desired
         if new.primary_key != old.primary_key or new.auto_increment != old.auto_increment:
             raise OperationError(

@@ -18,7 +18,6 @@ schema-change advisory lock, recorded on the same timeline.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +25,7 @@ from ...errors import OperationError, SyncError
 from ...migrate.history import new_sync_name
 from ...migrate.plan import Plan
 from ...migrate.planner import plan_state
-from ...migrate.sync import fingerprint
+from ...migrate.sync import fingerprint, raise_if_blocked, warn_unsafe
 from ...schema.spec import TableSpec
 from ..base import Compiled
 from . import history
@@ -36,8 +35,6 @@ from .introspect import catalog_fingerprint
 from .types import table_for_postgres
 
 __all__ = ["plan", "sync"]
-
-logger = logging.getLogger("hedystia_models")
 
 _STATE_KEY = "sync_fingerprint"
 #: Part of the recorded fingerprint: bump it when types.py maps a model differently, so a
@@ -102,11 +99,7 @@ def sync(
                 ignore_tables=ignore_tables,
                 strict_defaults=strict_defaults,
             )
-            if found.blocked:
-                reasons = "\n".join(f"  - {op.reason or op.describe()}" for op in found.blocked)
-                raise SyncError(
-                    f"sync cannot bring the database up to date; nothing was applied:\n{reasons}"
-                )
+            raise_if_blocked(found)
             for op in found.safe:
                 executor.execute(op.table, Compiled(op.statements))
             if found.sql():
@@ -117,8 +110,7 @@ def sync(
                 history.write_state(conn, _STATE_KEY, stamp)
     except OperationError as exc:
         raise SyncError(f"sync failed and was rolled back: {exc}") from exc
-    for op in found.unsafe:
-        logger.warning("sync left alone: %s (%s)", op.describe(), op.reason)
+    warn_unsafe(found)
     return found
 
 

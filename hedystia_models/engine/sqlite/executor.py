@@ -31,10 +31,10 @@ from ...migrate.operations import (
     RenameTable,
 )
 from ...schema.quoting import UNPARSED, fold_identifier, parse_sql_literal
-from ...schema.spec import ColumnSpec, TableSpec
+from ...schema.spec import TableSpec
 from ...schema.sqltext import mentions
 from ...schema.state import DatabaseState
-from ..base import Compiled
+from ..base import Compiled, existing_column, missing_table
 from . import ddl, introspect
 from .rebuild import rebuild_statements
 
@@ -53,10 +53,6 @@ _BROKEN_SCHEMA = (
 
 #: A method compiling one kind of operation for a table that exists.
 _Compiler = Callable[["SQLiteExecutor", Operation, TableSpec, DatabaseState], Compiled]
-
-
-def _missing(op: Operation) -> OperationError:
-    return OperationError(f"table {op.table!r} does not exist")
 
 
 class SQLiteExecutor:
@@ -84,7 +80,7 @@ class SQLiteExecutor:
         if isinstance(operation, CreateTable):
             return self._create_table(operation, table)
         if table is None:
-            raise _missing(operation)
+            raise missing_table(operation)
         compile_one = self._compilers.get(type(operation))
         if compile_one is None:  # pragma: no cover - every operation kind is listed
             raise OperationError(f"the SQLite executor cannot run {operation.describe()}")
@@ -137,7 +133,7 @@ class SQLiteExecutor:
 
     def _drop_column(self, op: Operation, table: TableSpec, state: DatabaseState) -> Compiled:
         assert isinstance(op, DropColumn)
-        column = _existing_column(table, op.spec.name)
+        column = existing_column(table, op.spec.name)
         if column.primary_key:
             raise OperationError(
                 f"column {table.name}.{column.name} is part of the primary key; create the new "
@@ -169,7 +165,7 @@ class SQLiteExecutor:
 
     def _rename_column(self, op: Operation, table: TableSpec, state: DatabaseState) -> Compiled:
         assert isinstance(op, RenameColumn)
-        old = _existing_column(table, op.old).name
+        old = existing_column(table, op.old).name
         if table.has_column(op.new) and fold_identifier(op.old) != fold_identifier(op.new):
             raise OperationError(f"table {table.name!r} already has column {op.new!r}")
         if self.version < RENAME_COLUMN_VERSION:
@@ -192,7 +188,7 @@ class SQLiteExecutor:
 
     def _alter_column(self, op: Operation, table: TableSpec, state: DatabaseState) -> Compiled:
         assert isinstance(op, AlterColumn)
-        old = _existing_column(table, op.desired.name)
+        old = existing_column(table, op.desired.name)
         if op.desired.primary_key != old.primary_key or (
             op.desired.auto_increment != old.auto_increment
         ):
@@ -310,13 +306,6 @@ SQLiteExecutor._compilers = {
     DropIndex: SQLiteExecutor._drop_index,
     AlterIndex: SQLiteExecutor._alter_index,
 }
-
-
-def _existing_column(table: TableSpec, name: str) -> ColumnSpec:
-    """The column ``name`` of ``table``, or the error saying it has none."""
-    if not table.has_column(name):
-        raise OperationError(f"table {table.name!r} has no column {name!r}")
-    return table.column(name)
 
 
 def _source(op: Operation, column: str, table: TableSpec) -> str | None:
