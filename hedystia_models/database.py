@@ -38,7 +38,7 @@ __all__ = ["DEFAULT_BUSY_TIMEOUT", "Database", "database"]
 #: Seconds to wait for another connection's write lock before giving up.
 DEFAULT_BUSY_TIMEOUT = 30.0
 
-SUPPORTED_DATABASES = ("sqlite",)
+SUPPORTED_DATABASES = ("sqlite", "postgres")
 
 M = TypeVar("M", bound=Table)
 
@@ -83,13 +83,48 @@ class Database:
         from .engine.sqlite.opening import open_database
         from .engine.sqlite.pool import ConnectionPool
         from .engine.sqlite.transaction import block_savepoint, write_transaction
-        from .model.schemas import normalize_schemas
-        from .rows.relations import RelationGraph
 
         # The statements of transactions and their savepoints, kept here for every block (so a
         # block pays no import; the module is imported with the first database, issue 14).
         self._write_transaction = write_transaction
         self._block_savepoint = block_savepoint
+        self._configure(schemas, migrations, ignore_tables, strict_defaults, cache)
+        opened = open_database(connection, busy_timeout, journal_mode, synchronous)
+        self._pool = ConnectionPool(
+            opened.db, opened.opener, owned=opened.owned, settings=opened.settings
+        )
+        self._owned = opened.owned
+        self._local = threading.local()  # this thread's transaction depth and connection
+        #: The database file (``":memory:"`` for one in memory), as errors name it.
+        self.path: str = opened.path
+        #: Opened with ``connection={"filename": ..., "read_only": True}``: every write fails.
+        self.read_only: bool = opened.read_only
+        #: Seconds a call may wait in all for another connection's lock.
+        self.busy_timeout: float = busy_timeout
+        #: The journal mode the file is put in before this process first writes to it
+        #: (``"wal"`` by default); ``None`` when the package leaves it alone (a database in
+        #: memory, a connection passed in, ``journal_mode=None``).
+        self.journal_mode: str | None = opened.settings.journal_mode
+        self._repositories: dict[type[Table], Repository[Any]] = {}
+        self._aio: AsyncDatabase | None = None
+
+    #: The engine this database runs on (``"sqlite"``; ``"postgres"`` for
+    #: :class:`~hedystia_models.engine.postgres.database.PostgresDatabase`).
+    engine = "sqlite"
+
+    def _configure(
+        self,
+        schemas: Any,
+        migrations: Any,
+        ignore_tables: Collection[str] | None,
+        strict_defaults: bool,
+        cache: Any,
+    ) -> None:
+        """What every engine's database holds of its arguments: the models, their relations,
+        the migrations, the tables other tools own, the read cache."""
+        from .model.schemas import normalize_schemas
+        from .rows.relations import RelationGraph
+
         self.models: dict[str, type[Table]] = normalize_schemas(schemas)
         # Every reference between the models, as relations both ways (rows/relations.py).
         self._relation_graph = RelationGraph(self.models.values())
@@ -124,24 +159,6 @@ class Database:
             from .rows.cache import build_read_cache
 
             self._read_cache = build_read_cache(cache, self.models)
-        opened = open_database(connection, busy_timeout, journal_mode, synchronous)
-        self._pool = ConnectionPool(
-            opened.db, opened.opener, owned=opened.owned, settings=opened.settings
-        )
-        self._owned = opened.owned
-        self._local = threading.local()  # this thread's transaction depth and connection
-        #: The database file (``":memory:"`` for one in memory), as errors name it.
-        self.path: str = opened.path
-        #: Opened with ``connection={"filename": ..., "read_only": True}``: every write fails.
-        self.read_only: bool = opened.read_only
-        #: Seconds a call may wait in all for another connection's lock.
-        self.busy_timeout: float = busy_timeout
-        #: The journal mode the file is put in before this process first writes to it
-        #: (``"wal"`` by default); ``None`` when the package leaves it alone (a database in
-        #: memory, a connection passed in, ``journal_mode=None``).
-        self.journal_mode: str | None = opened.settings.journal_mode
-        self._repositories: dict[type[Table], Repository[Any]] = {}
-        self._aio: AsyncDatabase | None = None
 
     # -- the connection -----------------------------------------------------------------------
 
@@ -356,11 +373,15 @@ class Database:
                     f"{getattr(model, '__name__', model)!r} is not one of this database's "
                     f"models ({known}){hint}"
                 )
-            from .rows.repository import Repository
-
-            repository = Repository(self, model)
+            repository = self._repository(model)
             self._repositories[model] = repository
         return repository
+
+    def _repository(self, model: type[M]) -> Repository[M]:
+        """A new repository of ``model`` (the engine's kind)."""
+        from .rows.repository import Repository
+
+        return Repository(self, model)
 
     def __getitem__(self, name: str) -> Repository[Any]:
         """The repository for a table name or a schemas key: ``db["users"]``; an
@@ -700,14 +721,19 @@ def database(
     journal_mode: str | None = "wal",
     synchronous: str | None = None,
     cache: Any = None,
+    schema: str | None = None,
 ) -> Database:
-    """Connect to SQLite with a set of table models.
+    """Connect to SQLite (or PostgreSQL) with a set of table models.
 
     :param schemas: a list of ``Table`` classes, a dict ``{name: model}``, or a module whose
         ``Table`` subclasses are taken (``import app.schemas as schemas``).
-    :param database: the engine; only ``"sqlite"`` is supported.
-    :param connection: ``{"filename": path}``, a path, ``":memory:"``, or an open
-        ``sqlite3.Connection`` / ``sqlite_utils.Database``. ``{"filename": path, "read_only":
+    :param database: the engine: ``"sqlite"`` (the default) or ``"postgres"`` (psycopg 3:
+        ``pip install 'hedystia-models[postgres]'``; see ``docs/engines.md``).
+    :param connection: for SQLite ``{"filename": path}``, a path, ``":memory:"``, or an open
+        ``sqlite3.Connection`` / ``sqlite_utils.Database``; for PostgreSQL a
+        ``postgresql://`` URL, a mapping of libpq settings (``host``, ``port``, ``dbname``,
+        ``user``, ``password``, ...), an open psycopg connection or a ``psycopg_pool``
+        pool. ``{"filename": path, "read_only":
         True}`` opens an existing file for reading only: every write fails naming the file.
         A path that cannot be a database (a directory, a file that is not SQLite) fails here,
         with a :class:`~hedystia_models.errors.DatabaseFileError` naming it.
@@ -743,18 +769,33 @@ def database(
         model (``{"users": Cache(ttl=10)}``); ``None`` (the default) caches nothing. Writes
         through the package forget what they change; other processes' are not seen (see
         ``docs/rows.md`` and :meth:`Database.cache_clear`).
+    :param schema: PostgreSQL only: the schema the tables (and the bookkeeping tables) live
+        in, made the ``search_path`` of every connection; ``None`` keeps the connection's.
     """
     if database not in SUPPORTED_DATABASES:
-        later = (
-            " (PostgreSQL's schema side, plan and sync, is in hedystia_models.engine.postgres; "
-            "rows and migrations there come next: see docs/engines.md)"
-            if database in ("postgres", "postgresql")
-            else ""
-        )
         raise ConfigurationError(
-            f"database={database!r} is not supported; supported: "
-            f"{', '.join(SUPPORTED_DATABASES)}{later}"
+            f"database={database!r} is not supported; supported: {', '.join(SUPPORTED_DATABASES)}"
         )
+    db: Database
+    if database == "postgres":
+        from .engine.postgres.database import PostgresDatabase
+
+        if journal_mode != "wal" or synchronous is not None:
+            raise ConfigurationError(
+                "journal_mode and synchronous are SQLite's settings; PostgreSQL has neither "
+                "(leave them out for database='postgres')"
+            )
+        db = PostgresDatabase(
+            schemas=schemas,
+            connection=connection,
+            busy_timeout=busy_timeout,
+            migrations=migrations,
+            ignore_tables=ignore_tables,
+            strict_defaults=strict_defaults,
+            cache=cache,
+            schema=schema,
+        )
+        return _started(db, sync_schemas=sync_schemas, run_migrations=run_migrations)
     db = Database(
         schemas=schemas,
         connection=connection,
@@ -766,6 +807,11 @@ def database(
         synchronous=synchronous,
         cache=cache,
     )
+    return _started(db, sync_schemas=sync_schemas, run_migrations=run_migrations)
+
+
+def _started(db: Database, *, sync_schemas: bool, run_migrations: bool) -> Database:
+    """``db`` after the start-up ``database(...)`` was asked for (closed when it fails)."""
     try:
         if run_migrations and sync_schemas:
             db.upgrade()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,3 +73,41 @@ def postgres_url(postgres_server: object) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- both engines (issue 15) -------------------------------------------------------------------
+
+ENGINES = ("sqlite", "postgres")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine a test runs on: every test that takes it (or :func:`connect`) runs once on
+    SQLite and once on PostgreSQL (the test server, see :func:`postgres_server`)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def connect(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """``database(...)`` on the test's engine, with everything but the connection given by
+    the test: a new SQLite file, or a new PostgreSQL database. Every database it opened is
+    closed after the test. ``connect.engine`` says which engine it is."""
+    from hedystia_models import database
+
+    opened: list[Any] = []
+    if engine == "postgres":
+        target: Any = request.getfixturevalue("postgres_url")
+        extra: dict[str, Any] = {"database": "postgres"}
+    else:
+        target, extra = tmp_path / "engine.db", {}
+
+    def make(**arguments: Any) -> Any:
+        db = database(connection=arguments.pop("connection", target), **extra, **arguments)
+        opened.append(db)
+        return db
+
+    make.engine = engine  # type: ignore[attr-defined]
+    make.target = target  # type: ignore[attr-defined]
+    yield make
+    for db in opened:
+        db.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +50,10 @@ MODELS = [User, Post, Comment]
 
 
 @pytest.fixture
-def db(db_path: Path) -> Iterator[Database]:
-    with database(schemas=MODELS, connection=db_path, sync_schemas=True) as db:
-        yield db
+def db(connect: Any) -> Database:
+    """The models on a new database, on each engine."""
+    db: Database = connect(schemas=MODELS, sync_schemas=True)
+    return db
 
 
 @pytest.fixture
@@ -625,7 +625,8 @@ def test_related_values_are_bound(filled: Database) -> None:
         assert users.find(where={"posts": {"title": evil}}) == []
     assert users.count() == 3
     (sql,) = seen.sql
-    assert "DROP" in sql  # the trace shows bound values expanded ...
+    if filled.engine == "sqlite":
+        assert "DROP" in sql  # sqlite3's trace shows bound values expanded ...
     # ... but the statement itself has a parameter for it:
     condition, params = users.codec.relations.condition("posts", {"title": evil})
     assert evil not in condition and params == [evil]

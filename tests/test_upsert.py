@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +34,10 @@ MODELS = [Counter, Keyed]
 
 
 @pytest.fixture
-def db(db_path: Path) -> Iterator[Database]:
-    with database(schemas=MODELS, connection=db_path, sync_schemas=True) as db:
-        yield db
+def db(connect: Any) -> Database:
+    """The models on a new database, on each engine."""
+    db: Database = connect(schemas=MODELS, sync_schemas=True)
+    return db
 
 
 @pytest.fixture
@@ -284,7 +284,8 @@ WORKER = textwrap.dedent(
         value: int = 0
 
     path, n, where = sys.argv[1], int(sys.argv[2]), ast.literal_eval(sys.argv[3])
-    with database(schemas=[Keyed], connection=path) as db:
+    engine = sys.argv[4]
+    with database(schemas=[Keyed], connection=path, database=engine) as db:
         keyed = db.table(Keyed)
         for i in range(100):
             create, update = {"code": "k", "value": n}, {"value": n * 1000 + i}
@@ -295,12 +296,12 @@ WORKER = textwrap.dedent(
 
 @pytest.mark.parametrize("where", [{"code": "k"}, {"value": {"gte": 0}}])
 def test_two_processes_upserting_one_key_make_one_row(
-    db: Database, tmp_path: Path, where: dict[str, Any]
+    db: Database, connect: Any, tmp_path: Path, where: dict[str, Any]
 ) -> None:
     script = tmp_path / "worker.py"
     script.write_text(WORKER, encoding="utf-8")
-    command = [sys.executable, str(script), str(db.path)]
-    workers = [subprocess.Popen([*command, str(n), repr(where)]) for n in (1, 2)]
+    command = [sys.executable, str(script), str(connect.target)]
+    workers = [subprocess.Popen([*command, str(n), repr(where), connect.engine]) for n in (1, 2)]
     assert [w.wait(timeout=120) for w in workers] == [0, 0]
     (row,) = db.table(Keyed).find()
     assert row.value in {n * 1000 + 99 for n in (1, 2)}

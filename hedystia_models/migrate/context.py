@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 from pydantic.fields import FieldInfo
@@ -79,15 +79,81 @@ def to_column_spec(name: str, column: Any, *, where: str) -> ColumnSpec:
     )
 
 
+class SchemaReader(Protocol):
+    """What ``ctx.schema`` reads of the live database, and how a spec a migration gives is
+    declared there: one per engine (SQLite's is :class:`SQLiteReader`; PostgreSQL's is in
+    :mod:`hedystia_models.engine.postgres.database`)."""
+
+    def find_table(self, name: str) -> str | None:
+        """The stored name of table ``name`` (``None``: no such table)."""
+        ...
+
+    def read_table(self, stored: str) -> TableSpec:
+        """The spec of the table stored as ``stored``."""
+        ...
+
+    def has_rows(self, table: str) -> bool:
+        """True when ``table`` holds a row."""
+        ...
+
+    def find_index(self, name: str) -> tuple[str, str] | None:
+        """(stored name, table) of index ``name``, or ``None``."""
+        ...
+
+    def declared_table(self, spec: TableSpec) -> TableSpec:
+        """``spec`` (a model's, SQLite's types) as this engine declares it."""
+        ...
+
+    def declared_column(self, spec: ColumnSpec) -> ColumnSpec:
+        """``spec`` as this engine declares it."""
+        ...
+
+
+class SQLiteReader:
+    """:class:`SchemaReader` of a SQLite database (its introspection; specs as given)."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self._db = db
+
+    def find_table(self, name: str) -> str | None:
+        """See :meth:`SchemaReader.find_table`."""
+        return introspect.find_table(self._db.conn, name)
+
+    def read_table(self, stored: str) -> TableSpec:
+        """See :meth:`SchemaReader.read_table`."""
+        return introspect.read_table(self._db, stored)
+
+    def has_rows(self, table: str) -> bool:
+        """See :meth:`SchemaReader.has_rows`."""
+        return self._reader.has_rows(table)
+
+    def find_index(self, name: str) -> tuple[str, str] | None:
+        """See :meth:`SchemaReader.find_index`."""
+        return introspect.find_index(self._db.conn, name)
+
+    def declared_table(self, spec: TableSpec) -> TableSpec:
+        """See :meth:`SchemaReader.declared_table`."""
+        return spec
+
+    def declared_column(self, spec: ColumnSpec) -> ColumnSpec:
+        """See :meth:`SchemaReader.declared_column`."""
+        return spec
+
+
 class SchemaContext:
     """Schema changes inside a migration (``ctx.schema``). Each method is one operation."""
 
     def __init__(
-        self, db: sqlite_utils.Database, migration: str, executor: Executor | None = None
+        self,
+        db: sqlite_utils.Database,
+        migration: str,
+        executor: Executor | None = None,
+        reader: SchemaReader | None = None,
     ) -> None:
         self._db = db
         self._migration = migration
         self._executor = executor if executor is not None else SQLiteExecutor(db)
+        self._reader: SchemaReader = reader if reader is not None else SQLiteReader(db)
         #: Where notes go: the statements the history row records (set by the runner).
         self.journal: list[str] = []
         #: Tables (folded names) start-up created from the models just before the migrations
@@ -102,7 +168,7 @@ class SchemaContext:
             return
         self.provisional.discard(folded)
         current = self._live(name)
-        if current is None or introspect.has_rows(self._db.conn, current.name):
+        if current is None or self._reader.has_rows(current.name):
             return
         self.journal.append(f"{REPLACED}table {current.name}, made from the models at start-up")
         self._apply(DropTable(current.name, spec=current))
@@ -123,8 +189,8 @@ class SchemaContext:
             raise self._error(str(exc)) from exc
 
     def _live(self, name: str) -> TableSpec | None:
-        stored = introspect.find_table(self._db.conn, self._table_name(name, "a table name"))
-        return None if stored is None else introspect.read_table(self._db, stored)
+        stored = self._reader.find_table(self._table_name(name, "a table name"))
+        return None if stored is None else self._reader.read_table(stored)
 
     def _error(self, what: str) -> MigrationError:
         return MigrationError(f"migration {self._migration!r}: {what}", self._migration)
@@ -133,7 +199,7 @@ class SchemaContext:
         try:
             self._executor.apply(op)
         except OperationError as exc:
-            if isinstance(op, AlterColumn) and isinstance(exc.__cause__, sqlite3.IntegrityError):
+            if isinstance(op, AlterColumn) and _refused_rows(exc.__cause__):
                 raise self._error(
                     f"alter_column({op.table!r}, {op.column!r}): existing rows do not fit the "
                     f"new definition ({exc.__cause__}); fix them first, for example with "
@@ -159,15 +225,16 @@ class SchemaContext:
 
     def _column(self, name: str, column: Any, where: str) -> ColumnSpec:
         try:
-            return to_column_spec(self._name(name, "a column name"), column, where=where)
+            spec = to_column_spec(self._name(name, "a column name"), column, where=where)
+            return self._reader.declared_column(spec)
         except HedystiaError as exc:  # the message names the call (``where``) already
             raise self._error(str(exc)) from exc
 
     def _table(self, name: str) -> TableSpec:
-        stored = introspect.find_table(self._db.conn, self._table_name(name, "a table name"))
+        stored = self._reader.find_table(self._table_name(name, "a table name"))
         if stored is None:
             raise self._error(f"table {name!r} does not exist")
-        return introspect.read_table(self._db, stored)
+        return self._reader.read_table(stored)
 
     # -- tables -------------------------------------------------------------------------------
 
@@ -180,6 +247,7 @@ class SchemaContext:
         """
         try:
             spec = table if isinstance(table, TableSpec) else table_info(table).spec
+            spec = self._reader.declared_table(spec)
         except HedystiaError as exc:
             raise self._error(f"create_table: {exc}") from exc
         for index in spec.indexes:
@@ -203,7 +271,7 @@ class SchemaContext:
         start-up, before this migration ran: it is dropped, and ``old`` (with its rows) takes
         its name; the following sync adds what the models have and ``old`` lacked."""
         source, target = self._live(old), self._live(self._table_name(new, "the new table name"))
-        has_rows = target is not None and introspect.has_rows(self._db.conn, target.name)
+        has_rows = target is not None and self._reader.has_rows(target.name)
         if self._converge(converge.table_renamed, source, target, has_rows, (old, new)):
             return
         assert source is not None
@@ -233,7 +301,7 @@ class SchemaContext:
             return
         if fill is Ellipsis:
             raise self._error(f"{where}: replace fill=... with the value existing rows should get")
-        has_rows = introspect.has_rows(self._db.conn, current.name)
+        has_rows = self._reader.has_rows(current.name)
         if fill is NO_FILL or not has_rows:
             safety, reason = add_column_verdict(current.name, spec, has_rows)
             if safety is not Safety.SAFE:
@@ -314,14 +382,14 @@ class SchemaContext:
 
     def drop_index(self, table: str, name: str) -> None:
         """Drop an index of ``table``."""
-        found = introspect.find_index(self._db.conn, self._name(name, "an index name"))
-        stored = introspect.find_table(self._db.conn, table)
+        found = self._reader.find_index(self._name(name, "an index name"))
+        stored = self._reader.find_table(table)
         if found is not None and stored is not None and found[1] != stored:
             raise self._error(f"index {name!r} belongs to table {found[1]!r}, not {table!r}")
         if self._converge(converge.index_dropped, found is not None, name):
             return
         assert found is not None and stored is not None
-        current = introspect.read_table(self._db, stored)
+        current = self._reader.read_table(stored)
         index = next(
             (i for i in (*current.indexes, *current.unique_indexes) if i.name == found[0]), None
         )
@@ -331,6 +399,16 @@ class SchemaContext:
                 "constraint and goes only with it"
             )
         self._apply(DropIndex(current.name, index=index))
+
+
+def _refused_rows(cause: BaseException | None) -> bool:
+    """True when ``cause`` is the engine refusing rows that break a constraint (sqlite3's
+    ``IntegrityError``; a psycopg error of SQLSTATE class 23, or 22 for a value the new type
+    cannot hold)."""
+    if isinstance(cause, sqlite3.IntegrityError):
+        return True
+    state = getattr(cause, "sqlstate", None)
+    return isinstance(state, str) and state[:2] in ("22", "23")
 
 
 def _ends_transaction(query: object) -> bool:
@@ -347,7 +425,9 @@ def _ends_transaction(query: object) -> bool:
 
 class MigrationContext:
     """What ``up`` and ``down`` receive: ``schema`` for DDL, ``sql`` for statements, ``db``
-    (the ``sqlite_utils.Database``) for anything else."""
+    (the ``sqlite_utils.Database`` on SQLite; on PostgreSQL an object whose ``conn`` is the
+    connection, see :mod:`hedystia_models.engine.postgres.database`) for anything else, and
+    ``engine`` (``"sqlite"`` or ``"postgres"``) for SQL that only one engine speaks."""
 
     def __init__(
         self,
@@ -356,10 +436,14 @@ class MigrationContext:
         *,
         autocommit: bool = False,
         executor: Executor | None = None,
+        reader: SchemaReader | None = None,
+        engine: str = "sqlite",
     ) -> None:
         self.db = db
         self.name = migration
-        self.schema = SchemaContext(db, migration, executor)
+        #: The engine the migration runs on: ``"sqlite"`` or ``"postgres"``.
+        self.engine = engine
+        self.schema = SchemaContext(db, migration, executor, reader)
         self._autocommit = autocommit
 
     def sql(
@@ -383,7 +467,10 @@ class MigrationContext:
         created = created_table(query)
         if created is not None:
             self.schema.replace_provisional(created)
-        cursor = self.db.conn.execute(query, params if params is not None else ())
+        conn = self.db.conn
+        # (PostgreSQL's connection runs a user's SQL as written: see engine/postgres/dbapi.py)
+        run = getattr(conn, "execute_as_written", conn.execute)
+        cursor = run(query, params if params is not None else ())
         rows: list[dict[str, Any]] = []
         if cursor.description is not None:
             names = [d[0] for d in cursor.description]

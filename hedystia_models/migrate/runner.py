@@ -20,9 +20,10 @@ import inspect
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -31,7 +32,7 @@ from ..engine.sqlite.transaction import ForeignKeyGuard, schema_transaction
 from ..errors import MigrationError
 from ..schema.quoting import fold_identifier
 from . import history
-from .context import MigrationContext
+from .context import MigrationContext, SchemaReader
 from .definitions import MigrationDefinition, Step
 
 __all__ = ["AppliedMigration", "MigrationStatus", "Migrator"]
@@ -162,6 +163,54 @@ def _capture_ddl(conn: sqlite3.Connection) -> Iterator[list[str]]:
         conn.set_trace_callback(None)
 
 
+class MigrationEngine(Protocol):
+    """What the runner needs of an engine: its name (``ctx.engine``), its bookkeeping tables
+    (a module with :mod:`.history`'s functions), a guard and the transaction a schema change
+    runs in, and how ``ctx.schema`` reads the live database. SQLite's is
+    :data:`SQLITE_MIGRATIONS`; PostgreSQL's is in
+    :mod:`hedystia_models.engine.postgres.database`."""
+
+    name: str
+    history: ModuleType
+
+    def guard(self, conn: Any, *, everything: bool) -> Any:
+        """What the transaction checks before it commits (SQLite: a
+        :class:`~hedystia_models.engine.sqlite.transaction.ForeignKeyGuard`, which the
+        runner starts before a step that is not transactional; ``None`` for none)."""
+        ...
+
+    def transaction(self, conn: Any, guard: Any) -> AbstractContextManager[Any]:
+        """The transaction of one schema change (a savepoint inside an open one)."""
+        ...
+
+    def reader(self, db: Any) -> SchemaReader | None:
+        """The :class:`~.context.SchemaReader` of ``ctx.schema`` (``None``: SQLite's)."""
+        ...
+
+
+class _SQLiteMigrations:
+    """:class:`MigrationEngine` of SQLite: its history tables, the foreign-key guard."""
+
+    name = "sqlite"
+    history = history
+
+    def guard(self, conn: Any, *, everything: bool) -> Any:
+        """A :class:`ForeignKeyGuard` of ``conn`` (of every table, with ``everything``)."""
+        return ForeignKeyGuard(conn, everything=everything)
+
+    def transaction(self, conn: Any, guard: Any) -> AbstractContextManager[Any]:
+        """:func:`schema_transaction` with ``guard``."""
+        return schema_transaction(conn, guard)
+
+    def reader(self, db: Any) -> SchemaReader | None:
+        """SQLite's reader is the context's default."""
+        return None
+
+
+#: The migration side of the SQLite engine.
+SQLITE_MIGRATIONS: MigrationEngine = _SQLiteMigrations()
+
+
 class Migrator:
     """Runs a list of migrations against one database."""
 
@@ -170,14 +219,18 @@ class Migrator:
         db: sqlite_utils.Database,
         definitions: list[MigrationDefinition],
         executor: Executor | None = None,
+        *,
+        engine: MigrationEngine = SQLITE_MIGRATIONS,
     ) -> None:
         self.db = db
         self.definitions = definitions
         self.executor = executor
+        self.engine = engine
+        self._history = engine.history
         self._by_name = {d.name: d for d in definitions}
 
     def _applied(self) -> list[history.HistoryEntry]:
-        return [e for e in history.read_history(self.db.conn) if e.kind == "migration"]
+        return [e for e in self._history.read_history(self.db.conn) if e.kind == "migration"]
 
     def status(self) -> MigrationStatus:
         """Which migrations ran, which are pending, which were edited or are missing."""
@@ -200,12 +253,19 @@ class Migrator:
         )
 
     def _is_applied(self, name: str) -> bool:
-        return history.is_applied(self.db.conn, name)
+        return bool(self._history.is_applied(self.db.conn, name))
+
+    def _transaction(self, guard: Any = None) -> AbstractContextManager[Any]:
+        """The transaction of a schema change (``guard``: the engine's, or a new one)."""
+        conn = self.db.conn
+        if guard is None:
+            guard = self.engine.guard(conn, everything=False)
+        return self.engine.transaction(conn, guard)
 
     def _ensure_tables(self) -> None:
-        if not history.tables_exist(self.db.conn):
-            with schema_transaction(self.db.conn, ForeignKeyGuard(self.db.conn)):
-                history.ensure_tables(self.db.conn)
+        if not self._history.tables_exist(self.db.conn):
+            with self._transaction():
+                self._history.ensure_tables(self.db.conn)
 
     def up(self, *, provisional: Iterable[str] = (), steps: int | None = None) -> list[str]:
         """Apply pending migrations in order (at most ``steps`` of them); return the names
@@ -238,11 +298,11 @@ class Migrator:
             )
         self._ensure_tables()
         stamped: list[str] = []
-        with schema_transaction(self.db.conn, ForeignKeyGuard(self.db.conn)):
+        with self._transaction():
             for definition in self.definitions:
                 wanted = names is None or definition.name in names
-                if wanted and not history.is_applied(self.db.conn, definition.name):
-                    history.record(
+                if wanted and not self._is_applied(definition.name):
+                    self._history.record(
                         self.db.conn,
                         name=definition.name,
                         kind="migration",
@@ -293,12 +353,14 @@ class Migrator:
             definition.name,
             autocommit=not definition.transactional,
             executor=self.executor,
+            reader=self.engine.reader(self.db),
+            engine=self.engine.name,
         )
         if provisional is not None:
             ctx.schema.provisional = provisional
         try:
             if definition.transactional:
-                with schema_transaction(conn, ForeignKeyGuard(conn, everything=True)):
+                with self._transaction(self.engine.guard(conn, everything=True)):
                     if self._is_applied(definition.name) != (direction == "down"):
                         return False  # someone else applied / rolled it back meanwhile
                     with _capture_ddl(conn) as statements:
@@ -317,8 +379,9 @@ class Migrator:
                     )
                 if self._is_applied(definition.name) != (direction == "down"):
                     return False
-                guard = ForeignKeyGuard(conn, everything=True)
-                guard.start()  # the database as it was before the step, for the check below
+                guard = self.engine.guard(conn, everything=True)
+                if guard is not None:  # SQLite's: the database as it was before the step
+                    guard.start()
                 try:
                     with _capture_ddl(conn) as statements:
                         ctx.schema.journal = statements  # notes of steps already done
@@ -331,7 +394,7 @@ class Migrator:
                     raise
                 if conn.in_transaction:
                     conn.commit()
-                with schema_transaction(conn, guard):
+                with self._transaction(guard):
                     if self._is_applied(definition.name) != (direction == "down"):
                         return False  # another process ran it at the same time
                     self._track(definition, direction, statements)
@@ -361,7 +424,7 @@ class Migrator:
     ) -> None:
         conn = self.db.conn
         if direction == "up":
-            history.record(
+            self._history.record(
                 conn,
                 name=definition.name,
                 kind="migration",
@@ -369,4 +432,4 @@ class Migrator:
                 checksum=definition.checksum,
             )
         else:
-            history.forget(conn, definition.name)
+            self._history.forget(conn, definition.name)

@@ -194,7 +194,7 @@ def create_missing_tables(
     guard = ForeignKeyGuard(db.conn)
     try:
         with schema_transaction(db.conn, guard):
-            waiting = _waiting_tables(specs, executor, ignore_tables)
+            waiting = waiting_tables(specs, executor, ignore_tables)
             _, plan = planned(first)
             creates = Plan(
                 tuple(
@@ -213,7 +213,7 @@ def create_missing_tables(
     return creates
 
 
-def _waiting_tables(
+def waiting_tables(
     specs: Sequence[TableSpec], executor: Executor, ignore_tables: Sequence[str]
 ) -> set[str]:
     """Tables (folded) that reference, directly or through another waiting table, a table

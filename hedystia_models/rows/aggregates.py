@@ -356,13 +356,17 @@ def _select(
     failures = _Failures([], [])
     functions: list[tuple[str, type]] = []
     columns = [*keys, "count(*)"]
+    postgres = db.engine == "postgres"
     for term in terms:
         mapping = term.mapping
         column = q(mapping.column)
         if term.name in ("min", "max"):
-            columns.append(f"{term.name}({_collated(mapping, column)})")
+            extreme = _postgres_extreme if postgres else _sqlite_extreme
+            columns.append(extreme(term.name, mapping, column))
             continue
-        if term.exact or exact_integers:
+        if postgres:
+            columns.append(_postgres_sum(mapping, column))
+        elif term.exact or exact_integers:
             function = f"hedystia_exact_sum_{len(functions)}"
             functions.append(
                 (function, _exact_sum(mapping.storage.decode, mapping.field, failures))
@@ -394,6 +398,32 @@ def _select(
     return rows
 
 
+def _sqlite_extreme(name: str, mapping: FieldMapping, column: str) -> str:
+    """``min``/``max`` of a column on SQLite, by the collation its values compare with."""
+    return f"{name}({_collated(mapping, column)})"
+
+
+def _postgres_extreme(name: str, mapping: FieldMapping, column: str) -> str:
+    """``min``/``max`` of a column on PostgreSQL, which has none for ``BOOLEAN`` (``bool_and``
+    and ``bool_or`` are) nor for ``UUID`` (compared by its text, as SQLite stores it)."""
+    if mapping.storage.sql_type == "BOOLEAN":
+        return f"{'bool_and' if name == 'min' else 'bool_or'}({column})"
+    if mapping.storage.kind == "uuid":
+        return f"{name}({column}::text)::uuid"
+    return f"{name}({column})"
+
+
+def _postgres_sum(mapping: FieldMapping, column: str) -> str:
+    """The sum of a column on PostgreSQL, exact for integers and ``NUMERIC`` (PostgreSQL's
+    own ``sum``): booleans counted as 1 / 0, a ``timedelta`` in whole microseconds (as
+    SQLite stores it)."""
+    if mapping.storage.sql_type == "BOOLEAN":
+        return f"sum({column}::int)"
+    if mapping.storage.kind == "timedelta":
+        return f"sum(extract(epoch from {column}) * 1000000)"
+    return f"sum({column})"
+
+
 def _result(codec: RowCodec[Any], term: _Term, row: Sequence[Any]) -> Any:
     """The value of ``term`` from the result row, as the type it is documented to be."""
     mapping, value = term.mapping, row[term.at]
@@ -402,7 +432,8 @@ def _result(codec: RowCodec[Any], term: _Term, row: Sequence[Any]) -> Any:
         return _read(codec, mapping, value)
     if value is None:
         return None
-    total = Decimal(value) if isinstance(value, str) else value  # exact sums are text
+    # SQLite's exact sums are text; PostgreSQL's are Decimal (a float's, a float: exactly)
+    total = Decimal(value) if isinstance(value, (str, float)) else value
     if term.name == "sum":
         if kind == "decimal":
             return total

@@ -30,7 +30,7 @@ from ..schema.quoting import fold_identifier
 from ..schema.quoting import quote_identifier as q
 from .codec import RowCodec, problems_from, row_error
 from .relations import Relation, RelationGraph, Relations, key_sql
-from .where import MAX_NESTING, compile_order_by, compile_page, compile_where
+from .where import ALWAYS, MAX_NESTING, compile_order_by, compile_page, compile_where
 
 if TYPE_CHECKING:
     from ..database import Database
@@ -94,19 +94,19 @@ class _Level:
         repo = self.repo
         columns = [m.column for m in repo.info.fields]
         select = ", ".join(q(c) for c in columns)
-        where = test if self.condition == "1" else f"{test} AND ({self.condition})"
+        where = test if self.condition == ALWAYS else f"{test} AND ({self.condition})"
         table = q(repo.info.name)
         if self.page is None:
             order = f" ORDER BY {self.order}" if self.order else ""
             return f"SELECT {select} FROM {table} WHERE {where}{order}"
         number = q(_free_name("__hedystia_row", columns))
         partition = ", ".join(q(c) for c in self.relation.target_columns)
-        order = self.order or _key_order(repo.info.spec.primary_key, columns)
+        order = self.order or _key_order(repo.info.spec.primary_key, repo._rowid)
         bounds = f"{number} > ?" + ("" if self.page[1] is None else f" AND {number} <= ?")
         return (
             f"SELECT {select} FROM (SELECT {select}, ROW_NUMBER() OVER (PARTITION BY "
             f"{partition} ORDER BY {order}) AS {number} FROM {table} WHERE {where}) "
-            f"WHERE {bounds} ORDER BY {number}"
+            f"AS {q(_free_name('__hedystia_page', columns))} WHERE {bounds} ORDER BY {number}"
         )
 
     def page_params(self) -> list[int]:
@@ -135,12 +135,13 @@ class _Level:
         return rows
 
 
-def _key_order(primary_key: tuple[str, ...], columns: list[str]) -> str:
+def _key_order(primary_key: tuple[str, ...], rowid: str) -> str:
     """The order of rows when ``order_by`` is not given but a page is: by primary key (by
-    rowid without one), so that the page is the same each time."""
+    ``rowid``, the repository's name of it, without one), so that the page is the same each
+    time."""
     if primary_key:
         return ", ".join(f"{q(c)} ASC" for c in primary_key)
-    return next(n for n in ("rowid", "_rowid_", "oid") if n not in {c.lower() for c in columns})
+    return rowid
 
 
 class Loader:

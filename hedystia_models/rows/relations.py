@@ -40,7 +40,7 @@ from ..model.foreign_keys import forward_default, relation_name_problem
 from ..model.table import Table, TableInfo, table_info
 from ..schema.quoting import fold_identifier
 from ..schema.quoting import quote_identifier as q
-from .where import MAX_NESTING, compile_where
+from .where import ALWAYS, MAX_NESTING, compile_where
 
 if TYPE_CHECKING:
     from ..database import Database
@@ -357,7 +357,7 @@ class Relations(Mapping[str, Relation]):
             for c in relation.target_columns
             if not target_spec.column(c).not_null
         ]
-        if inner != "1":
+        if inner != ALWAYS:
             inner_parts.append(f"({inner})")
         keys = key_sql(relation.columns)
         selected = ", ".join(q(c) for c in relation.target_columns)

@@ -338,6 +338,8 @@ class Repository(Generic[M]):
             with self.db.transaction():
                 if pk_index is None or missing == 0:
                     self.db.conn.executemany(self._insert_all, self.codec.rows(columns))
+                    if pk_index is not None:
+                        self._keys_given()
                     return objects
                 keys = (
                     self._insert_generating_keys(columns, pk_index)
@@ -422,6 +424,8 @@ class Repository(Generic[M]):
         try:
             with self.db.transaction():
                 conn.executemany(sql, encoded)
+                if pk_index is not None and sql is self._insert_all:
+                    self._keys_given()
             return
         except sqlite3.IntegrityError as exc:
             failure: Exception = exc
@@ -448,10 +452,22 @@ class Repository(Generic[M]):
             problems,
         ) from failure
 
+    def _lock_for_upsert(self) -> None:
+        """Keep other writers of the table out until the upsert commits, so that two upserts
+        of one row find it or make it once: nothing on SQLite, whose transaction holds the
+        write lock of the whole database from ``BEGIN IMMEDIATE`` on."""
+
+    def _keys_given(self) -> None:
+        """After rows were written with the keys they were given: nothing on SQLite, which
+        gives the next row without one ``max(rowid) + 1`` (PostgreSQL moves its identity
+        past them, see engine/postgres/repository.py)."""
+
     def _columns_without(self, index: int) -> list[str]:
         return [c for i, c in enumerate(self._columns) if i != index]
 
-    def _insert_generating_keys(self, columns: list[list[Any]], pk_index: int) -> range | None:
+    def _insert_generating_keys(
+        self, columns: list[list[Any]], pk_index: int
+    ) -> Sequence[int] | None:
         """Insert rows that all let SQLite choose the key, with one ``executemany``.
 
         SQLite gives each new row ``max(rowid) + 1`` while the table is below the top of the
@@ -612,6 +628,7 @@ class Repository(Generic[M]):
                 stored = upsert_row(self, row, target, where, values)
                 if stored is not None:
                     return stored
+            self._lock_for_upsert()
             existing = self.find_first(where=where)
             if existing is None:
                 return self.insert(create)

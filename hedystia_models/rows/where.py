@@ -34,7 +34,9 @@ from ..schema.quoting import quote_identifier as q
 from .codec import CODEC_ERRORS, INT64_MAX, INT64_MIN, RowCodec, unbindable
 
 __all__ = [
+    "ALWAYS",
     "MAX_NESTING",
+    "NEVER",
     "OPERATORS",
     "OrderBy",
     "Where",
@@ -45,6 +47,10 @@ __all__ = [
     "key_condition",
     "statement_limits",
 ]
+
+#: The conditions that hold for every row and for none, as both engines spell them (SQLite
+#: takes ``TRUE``/``FALSE`` for 1/0; PostgreSQL's ``WHERE`` wants a boolean).
+ALWAYS, NEVER = "TRUE", "FALSE"
 
 #: Operators accepted in ``where`` dicts, e.g. ``{"age": {"gte": 18}}``.
 OPERATORS = (
@@ -78,7 +84,7 @@ _DIRECT_OPERANDS: dict[str, tuple[type, ...]] = {
     "integer": (int, float),
     "real": (int, float),
     "text": (str,),
-    "boolean": (bool, int),
+    "boolean": (bool,),
     "blob": (bytes, bytearray, memoryview),
     "decimal": (Decimal, int, float),
 }
@@ -177,7 +183,7 @@ def compile_where(
     if where is None:
         if write is not None:
             check_write_where(info, where, write)
-        return "1", []
+        return ALWAYS, []
     return _compile(codec or RowCodec(info), where)
 
 
@@ -304,7 +310,7 @@ def _compile(codec: RowCodec[Any], where: Any, depth: int = 0) -> tuple[str, lis
                 raise QueryError(f"table {info.name!r}: {key!r} takes a list of where dicts")
             subs = [_compile(codec, sub, depth + 1) for sub in value]
             if not subs:
-                parts.append("1" if key == "and" else "0")
+                parts.append(ALWAYS if key == "and" else NEVER)
                 continue
             joiner = " AND " if key == "and" else " OR "
             parts.append("(" + joiner.join(f"({sql})" for sql, _ in subs) + ")")
@@ -344,7 +350,7 @@ def _compile(codec: RowCodec[Any], where: Any, depth: int = 0) -> tuple[str, lis
             sql, op_params = _condition(codec, mapping, column, op, operand)
             parts.append(sql)
             params.extend(op_params)
-    return " AND ".join(parts) if parts else "1", params
+    return " AND ".join(parts) if parts else ALWAYS, params
 
 
 def _condition(
@@ -403,14 +409,14 @@ def _condition(
         values = [_operand(codec, mapping, op, v) for v in items if v is not None]
         marks = ", ".join("?" * len(values))
         if op == "in":
-            test = f"{collated} IN ({marks})" if values else "0"
+            test = f"{collated} IN ({marks})" if values else NEVER
             return (f"({test} OR {column} IS NULL)" if with_null else test), values
-        test = f"{collated} NOT IN ({marks})" if values else "1"
+        test = f"{collated} NOT IN ({marks})" if values else ALWAYS
         if with_null:
             return (
                 f"({column} IS NOT NULL AND {test})" if values else f"{column} IS NOT NULL"
             ), values
-        return (f"({column} IS NULL OR {test})" if values else "1"), values
+        return (f"({column} IS NULL OR {test})" if values else ALWAYS), values
     if op == "is_null":
         if not isinstance(operand, bool):
             raise QueryError(
@@ -464,7 +470,12 @@ def _operand(codec: RowCodec[Any], mapping: FieldMapping, op: str, value: Any) -
         )
     accepted = _DIRECT_OPERANDS.get(kind)
     encoded: Any = _NOT_ENCODED
-    if kind not in _VALIDATED_OPERANDS and (accepted is None or isinstance(value, accepted)):
+    # A bool is an int to Python, not to PostgreSQL: one given for a number (or a number for
+    # a bool) is validated to the field's type first, so both engines compare the same value.
+    direct = accepted is None or (
+        isinstance(value, accepted) and (type(value) is bool) == (kind == "boolean")
+    )
+    if kind not in _VALIDATED_OPERANDS and direct:
         # The codecs of the kinds in _DIRECT_OPERANDS pass any value through: only the types
         # listed are taken as they are. The other codecs raise for what they cannot take.
         with contextlib.suppress(*CODEC_ERRORS):

@@ -23,9 +23,11 @@ from typing import Any
 
 from ...errors import OperationError, SyncError
 from ...migrate.history import new_sync_name
+from ...migrate.operations import CreateTable
 from ...migrate.plan import Plan
 from ...migrate.planner import plan_state
-from ...migrate.sync import fingerprint, raise_if_blocked, warn_unsafe
+from ...migrate.sync import fingerprint, raise_if_blocked, waiting_tables, warn_unsafe
+from ...schema.quoting import fold_identifier
 from ...schema.spec import TableSpec
 from ..base import Compiled
 from . import history
@@ -34,7 +36,7 @@ from .executor import PostgresExecutor
 from .introspect import catalog_fingerprint
 from .types import table_for_postgres
 
-__all__ = ["plan", "sync"]
+__all__ = ["create_missing_tables", "plan", "sync"]
 
 _STATE_KEY = "sync_fingerprint"
 #: Part of the recorded fingerprint: bump it when types.py maps a model differently, so a
@@ -116,3 +118,47 @@ def sync(
 
 def _stamp(conn: Any, digest: str, schema: str | None) -> str:
     return f"{digest}:{catalog_fingerprint(conn, schema)}"
+
+
+def create_missing_tables(
+    conn: Any,
+    specs: Sequence[TableSpec],
+    *,
+    schema: str | None = None,
+    ignore_tables: Sequence[str] = (),
+    timeout: float = 5.0,
+) -> Plan:
+    """Create the tables the models declare and the database lacks, and nothing else, in one
+    transaction under the schema-change lock (start-up with migrations, as
+    :func:`hedystia_models.migrate.sync.create_missing_tables` on SQLite); the plan of what
+    it created. A table that references a table existing nowhere yet waits for the sync
+    after the migrations."""
+    desired = [table_for_postgres(s) for s in specs]
+    executor = PostgresExecutor(conn, schema=schema)
+    try:
+        with transaction(conn):
+            use_schema(conn, schema)
+            schema_lock(conn, schema, timeout=timeout)
+            _, found = plan_state(
+                desired, executor, ignore_tables=ignore_tables, check_references=False
+            )
+            if not any(isinstance(op.operation, CreateTable) for op in found.safe):
+                return Plan()
+            waiting = waiting_tables(desired, executor, ignore_tables)
+            creates = Plan(
+                tuple(
+                    op
+                    for op in found.safe
+                    if isinstance(op.operation, CreateTable)
+                    and fold_identifier(op.table) not in waiting
+                )
+            )
+            for op in creates.safe:
+                executor.execute(op.table, Compiled(op.statements))
+            if creates.sql():
+                history.record(conn, name=new_sync_name(), kind="sync", statements=creates.sql())
+    except OperationError as exc:
+        raise SyncError(
+            f"creating the tables of the models failed and was rolled back: {exc}"
+        ) from exc
+    return creates

@@ -34,10 +34,20 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
+from uuid import UUID
 
+from ...model.info import TableInfo
+from ...model.typemap import Storage, identity
 from ...schema.spec import ColumnSpec, TableSpec
 
-__all__ = ["KIND_TYPES", "column_for_postgres", "postgres_type", "table_for_postgres"]
+__all__ = [
+    "KIND_TYPES",
+    "column_for_postgres",
+    "info_for_postgres",
+    "postgres_type",
+    "table_for_postgres",
+]
 
 #: kind -> PostgreSQL type (``format_type``'s spelling, upper case).
 KIND_TYPES: dict[str, str] = {
@@ -137,3 +147,45 @@ def table_for_postgres(table: TableSpec) -> TableSpec:
     if all(a is b for a, b in zip(columns, table.columns, strict=False)):
         return table
     return replace(table, columns=tuple(columns))
+
+
+# -- values -------------------------------------------------------------------------------------
+
+
+#: The encoders of SQLite's storage (engine/sqlite/storage.py) that PostgreSQL's types take as
+#: they are: text for ``NUMERIC``, ``TIMESTAMPTZ``, ``DATE``, ``TIME``, ``UUID`` and ``JSONB``
+#: (psycopg sends text untyped, and PostgreSQL reads it as the column's type). These differ:
+#: a boolean ``Literal`` is a ``BOOLEAN`` here, not 0 / 1; a ``timedelta`` is an ``INTERVAL``,
+#: not microseconds; a UUID stored as hex or bytes on SQLite is a ``UUID`` here. What
+#: PostgreSQL gives back (``datetime``, ``Decimal``, ``UUID``, parsed JSON, ``timedelta``) is
+#: what SQLite's decoders give, and they pass it through.
+def _as_bool(value: Any) -> bool:
+    return bool(value)
+
+
+def _as_uuid(value: Any) -> Any:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _storage_for_postgres(storage: Storage) -> Storage:
+    if storage.kind == "timedelta":
+        return replace(storage, encode=identity)
+    if storage.kind == "uuid":
+        return replace(storage, encode=_as_uuid)
+    if storage.sql_type == "BOOLEAN" and storage.kind in ("literal", "enum"):
+        encode = storage.encode
+
+        def encode_choice(value: Any) -> bool:
+            return _as_bool(encode(value))
+
+        return replace(storage, encode=encode_choice)
+    return storage
+
+
+@lru_cache(maxsize=1024)
+def info_for_postgres(info: TableInfo) -> TableInfo:
+    """``info`` with each field's codecs as PostgreSQL stores its values (see above)."""
+    fields = tuple(replace(m, storage=_storage_for_postgres(m.storage)) for m in info.fields)
+    if all(a.storage is b.storage for a, b in zip(fields, info.fields, strict=True)):
+        return info
+    return replace(info, fields=fields)

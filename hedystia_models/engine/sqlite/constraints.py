@@ -64,6 +64,10 @@ class ConstraintNames:
         detail = detail.removeprefix(": ")
         if not found:  # a trigger's RAISE(ABORT, ...), say
             return [(index, None, message)]
+        if kind == "FOREIGN KEY" and detail.startswith("Key ("):
+            # PostgreSQL says which key failed (engine/postgres/dbapi.py): no lookup needed,
+            # and none could run in the transaction PostgreSQL has marked failed.
+            return self._postgres_foreign_key(index, detail, written) or [(index, None, message)]
         if kind == "FOREIGN KEY":
             problems = self.missing_parents(index, written)
             if not problems and matched is not None:
@@ -77,6 +81,65 @@ class ConstraintNames:
         if len(named) > 1:
             return [(index, None, f"{message} (fields {', '.join(map(repr, named))})")]
         return [(index, None, message)]
+
+    def _postgres_foreign_key(
+        self, index: int | None, detail: str, written: Written
+    ) -> list[Problem]:
+        """The problem of PostgreSQL's foreign key failure, in the words :meth:`problems`
+        gives SQLite's: ``Key (user_id)=(7) is not present in table "users".`` (a written row
+        without its parent) or ``Key (id)=(2) is still referenced from table "posts".`` (a
+        row to delete or update that another row references)."""
+        columns = [
+            c.strip().strip('"') for c in detail[len("Key (") :].split(")=", 1)[0].split(",")
+        ]
+        table = detail.rsplit(" table ", 1)[-1].strip().rstrip(".").strip('"')
+        spec = self.info.spec
+        if "is still referenced" in detail:
+            action = "update" if written else "delete"
+            mine = {fold_identifier(c) for c in columns}
+            places = [
+                f"{model_spec.name}.{column.name}"
+                for model_spec in self._model_specs()
+                if fold_identifier(model_spec.name) == fold_identifier(table)
+                for column in model_spec.columns
+                if column.references is not None
+                and fold_identifier(column.references.table) == self._folded_name
+                and fold_identifier(column.references.column) in mine
+            ]
+            where = ", ".join(places) or f"{table}"
+            field = self._field_of.get(fold_identifier(columns[0])) if written else None
+            message = f"a row to {action} is still referenced by {where}"
+            return [
+                (
+                    index,
+                    field if len(columns) == 1 else None,
+                    f"FOREIGN KEY constraint failed: {message}",
+                )
+            ]
+        if len(columns) == 1:
+            column = next(
+                (c for c in spec.columns if fold_identifier(c.name) == fold_identifier(columns[0])),
+                None,
+            )
+            if column is not None and column.references is not None:
+                field = self._field_of.get(fold_identifier(column.name))
+                message = f"no row of {column.references.table} has this {column.references.column}"
+                return [(index, field, f"FOREIGN KEY constraint failed: {message}")]
+        folded = [fold_identifier(c) for c in columns]
+        for key in spec.foreign_keys:
+            if [fold_identifier(c) for c in key.columns] == folded:
+                message = (
+                    f"FOREIGN KEY constraint failed: no row of {key.other_table} has these "
+                    f"{', '.join(key.other_columns)} (columns {', '.join(key.columns)})"
+                )
+                return [(index, None, message)]
+        return []
+
+    def _model_specs(self) -> list[Any]:
+        """The specs of the database's models (the tables that may reference this one)."""
+        from ...model.table import table_info
+
+        return [table_info(model).spec for model in self._db.models.values()]
 
     def _listed(self, detail: str) -> list[str]:
         """The columns of a ``UNIQUE`` or ``NOT NULL`` failure: SQLite lists them as
