@@ -125,7 +125,7 @@ class SQLiteReader:
 
     def has_rows(self, table: str) -> bool:
         """See :meth:`SchemaReader.has_rows`."""
-        return self._reader.has_rows(table)
+        return introspect.has_rows(self._db.conn, table)
 
     def find_index(self, name: str) -> tuple[str, str] | None:
         """See :meth:`SchemaReader.find_index`."""
