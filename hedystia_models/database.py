@@ -776,6 +776,10 @@ def database(
         raise ConfigurationError(
             f"database={database!r} is not supported; supported: {', '.join(SUPPORTED_DATABASES)}"
         )
+    if database != "postgres" and schema is not None:
+        raise ConfigurationError(
+            "schema= is PostgreSQL's setting (the schema the tables live in); SQLite has none"
+        )
     db: Database
     if database == "postgres":
         from .engine.postgres.database import PostgresDatabase

@@ -232,16 +232,17 @@ def test_bytes_defaults_and_table_checks_read_back_as_declared(conn: Any) -> Non
         conn.execute("INSERT INTO blobs (low, high) VALUES (-1, 2)")
 
 
-def test_database_postgres_says_what_runs_there_so_far() -> None:
+def test_database_postgres_refuses_what_it_cannot_use(postgres_url: str, tmp_path: Any) -> None:
     from hedystia_models import ConfigurationError, database
 
-    with pytest.raises(ConfigurationError) as caught:
-        database(schemas=MODELS, database="postgres", connection="postgresql://")
-    assert str(caught.value) == (
-        "database='postgres' is not supported; supported: sqlite (PostgreSQL's schema side, "
-        "plan and sync, is in hedystia_models.engine.postgres; rows and migrations there "
-        "come next: see docs/engines.md)"
-    )
+    with pytest.raises(ConfigurationError, match="cannot connect to PostgreSQL"):
+        database(schemas=MODELS, database="postgres", connection="postgresql://nobody@/x?host=/no")
+    with pytest.raises(ConfigurationError, match="journal_mode and synchronous are SQLite's"):
+        database(schemas=MODELS, database="postgres", connection=postgres_url, journal_mode=None)
+    with pytest.raises(ConfigurationError, match="schema= is PostgreSQL's"):
+        database(schemas=MODELS, connection=tmp_path / "x.db", schema="app")
+    with pytest.raises(ConfigurationError, match="supported: sqlite, postgres"):
+        database(schemas=MODELS, database="mysql", connection=postgres_url)
 
 
 def test_bad_connections_are_named(postgres_server: Any) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from models import Customer, Order
+
 from hedystia_models import migration
 from hedystia_models.context import MigrationContext
-
-from models import Customer, Order
 
 
 def create_tables(ctx: MigrationContext) -> None:

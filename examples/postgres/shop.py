@@ -1,7 +1,9 @@
 """One project on either engine: only the connection changes.
 
     python shop.py                               # SQLite: shop.db in this directory
-    python shop.py postgresql://localhost/shop   # PostgreSQL (pip install 'hedystia-models[postgres]')
+    python shop.py postgresql://localhost/shop   # PostgreSQL
+
+(PostgreSQL needs the extra: ``pip install 'hedystia-models[postgres]'``.)
 
 It builds the database from the models and the migration history (start-up with
 ``sync_schemas=True, run_migrations=True``), writes orders, and prints what it reads back.
@@ -15,10 +17,10 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from hedystia_models import Database, database
-
 from migrations import MIGRATIONS
 from models import Customer, Order
+
+from hedystia_models import Database, database
 
 
 def open_shop(connection: str) -> Database:
@@ -48,7 +50,7 @@ def run(db: Database) -> dict[str, Any]:
                 [
                     {"customer_id": ann.id, "total": Decimal("19.90"), "placed_at": noon},
                     {"customer_id": ann.id, "total": "5.05", "paid": True, "placed_at": noon},
-                    {"customer_id": bob.id, "total": 12, "items": ["pen", "ink"], "placed_at": noon},
+                    {"customer_id": bob.id, "total": 12, "items": ["pen"], "placed_at": noon},
                 ]
             )
         orders.update(where={"customer_id": bob.id}, data={"paid": True})

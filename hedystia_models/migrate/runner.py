@@ -170,8 +170,15 @@ class MigrationEngine(Protocol):
     :data:`SQLITE_MIGRATIONS`; PostgreSQL's is in
     :mod:`hedystia_models.engine.postgres.database`."""
 
-    name: str
-    history: ModuleType
+    @property
+    def name(self) -> str:
+        """``ctx.engine``: ``"sqlite"`` or ``"postgres"``."""
+        ...
+
+    @property
+    def history(self) -> ModuleType:
+        """The bookkeeping functions (those of :mod:`.history`)."""
+        ...
 
     def guard(self, conn: Any, *, everything: bool) -> Any:
         """What the transaction checks before it commits (SQLite: a

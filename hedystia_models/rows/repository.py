@@ -341,7 +341,7 @@ class Repository(Generic[M]):
                     if pk_index is not None:
                         self._keys_given()
                     return objects
-                keys = (
+                keys: Sequence[int | None] = (
                     self._insert_generating_keys(columns, pk_index)
                     if missing == len(objects)
                     else None

@@ -186,16 +186,21 @@ class _Connections:
 def _write_transaction(conn: PostgresConnection) -> Iterator[PostgresConnection]:
     """``BEGIN`` .. ``COMMIT`` (``ROLLBACK`` on any error), or a savepoint inside an open
     transaction: ``db.transaction()`` on PostgreSQL."""
-    from ..sqlite.transaction import close_savepoint, open_savepoint
-
     if conn.in_transaction:
-        name = open_savepoint(conn)
+        conn.savepoints += 1
+        name = f"hedystia_{conn.savepoints}"
+        conn.execute(f"SAVEPOINT {name}")
         try:
             yield conn
         except BaseException:
-            close_savepoint(conn, name, rollback=True)
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {name}")
             raise
-        close_savepoint(conn, name, rollback=False)
+        else:
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            conn.savepoints -= 1
         return
     conn.execute("BEGIN")
     try:
@@ -302,7 +307,7 @@ class PostgresDatabase(Database):
     ) -> None:
         from ..sqlite.transaction import block_savepoint
 
-        self._write_transaction = _write_transaction
+        self._write_transaction = _write_transaction  # type: ignore[assignment]
         self._block_savepoint = block_savepoint
         if schema is not None and (not isinstance(schema, str) or not schema):
             raise ConfigurationError(f"schema must be a schema's name (got {schema!r})")
@@ -319,7 +324,7 @@ class PostgresDatabase(Database):
         self._repositories = {}
         self._aio = None
         #: The database as errors name it (``postgres:<name>``).
-        self.path = self._pool.name
+        self.path = self._connections.name
 
     # -- the connection -----------------------------------------------------------------------
 

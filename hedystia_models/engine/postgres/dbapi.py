@@ -275,6 +275,8 @@ class PostgresConnection:
         self.total_changes = 0
         self._trace: Callable[[str], None] | None = None
         self._cursor = raw.cursor()
+        #: Savepoints of ``db.transaction()`` blocks open inside the open transaction.
+        self.savepoints = 0
 
     # -- sqlite3's interface ------------------------------------------------------------------
 
