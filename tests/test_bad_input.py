@@ -10,13 +10,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 import pydantic
 import pytest
 
-from hedystia_models import Column, Database, Field, RowError, SchemaError, Table, database
+from hedystia_models import Column, Database, Field, RowError, SchemaError, Table
 from hedystia_models.model.table import column_from_field
 
 # -- defaults -------------------------------------------------------------------------------
@@ -108,11 +107,10 @@ class Reading(Table, table="readings"):
 
 
 @pytest.fixture
-def db() -> Iterator[Database]:
-    with database(
-        schemas=[Counter, Reading], connection=":memory:", sync_schemas=True
-    ) as connected:
-        yield connected
+def db(connect: Any) -> Database:
+    """The models on a new database, on each engine."""
+    connected: Database = connect(schemas=[Counter, Reading], sync_schemas=True)
+    return connected
 
 
 def test_insert_and_insert_many_refuse_a_factory_default_alike(db: Database) -> None:

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,11 +39,28 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def engine_project(tmp_path: Path, connect: Any) -> Path:
+    """:func:`project` with its connection on the test's engine: the SQLite file, or the
+    ``postgresql://`` URL of a new database (the CLI takes either, unchanged)."""
+    target = connect.target if connect.engine == "postgres" else "shop.db"
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\n\n'
+        "[tool.hedystia-models]\n"
+        'schemas = "app.schemas"\n'
+        'migrations = "app/migrations"\n'
+        f'connection = "{target}"\n',
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
 def test_console_script_is_installed() -> None:
     assert SCRIPT.is_file(), f"{SCRIPT} is missing: pip install -e . first"
 
 
-def test_schema_sync_auto_migration_up_check_down(project: Path) -> None:
+def test_schema_sync_auto_migration_up_check_down(engine_project: Path) -> None:
+    project = engine_project
     # Scaffold a table model and create it with sync.
     created = run(project, "schema", "create", "users")
     assert created.stdout == "created app/schemas/users.py\n"
@@ -80,6 +98,12 @@ def test_schema_sync_auto_migration_up_check_down(project: Path) -> None:
     assert run(project, "migrate", "up").stdout == f"applied {path.stem}\n"
     assert run(project, "check").stdout == "ok: database matches the models\n"
     assert json.loads(run(project, "check", "--json").stdout) == {"ok": True, "problems": []}
+    # The history replays on an empty database (a scratch file, or a scratch schema of the
+    # PostgreSQL database) to the models and to this database.
+    assert run(project, "check", "--fresh").stdout == (
+        "ok: database matches the models\n"
+        "ok: a fresh start replays the history to the models and this database\n"
+    )
 
     history = json.loads(run(project, "history", "--json").stdout)
     assert [(row["kind"], row["name"]) for row in history][1:] == [("migration", path.stem)]

@@ -8,8 +8,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-
-from hedystia_models import database
+from typing import Any
 
 PROCESSES = 6
 
@@ -61,21 +60,22 @@ sys.path.insert(0, sys.argv[1])
 import {module} as models
 from hedystia_models import database
 
-ready, go, path = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+ready, go, path, engine = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], sys.argv[5]
 ready.touch()
 deadline = time.monotonic() + 30
 while not go.exists():
     if time.monotonic() > deadline:
         sys.exit("never told to go")
     time.sleep(0.001)
-db = database(schemas=models, connection=path, sync_schemas=True)
-print(json.dumps({{"in_sync": db.plan().in_sync, "tables": sorted(db.sqlite.table_names())}}))
+db = database(schemas=models, connection=path, database=engine, sync_schemas=True)
+tables = sorted(db.executor.read_state().tables)
+print(json.dumps({{"in_sync": db.plan().in_sync, "tables": tables}}))
 db.close()
 """
 
 
 def run_at_once(
-    tmp_path: Path, module: str, db_path: Path, round_: str, child: str = CHILD
+    tmp_path: Path, module: str, connect: Any, round_: str, child: str = CHILD
 ) -> list[dict[str, object]]:
     """Start PROCESSES children, release them together, return what each printed."""
     gate = tmp_path / f"gate-{round_}"
@@ -91,7 +91,8 @@ def run_at_once(
             str(tmp_path),
             str(ready),
             str(go),
-            str(db_path),
+            str(connect.target),
+            connect.engine,
         ]
         children.append(
             (ready, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
@@ -111,12 +112,11 @@ def run_at_once(
     return results
 
 
-def test_processes_syncing_at_once_sync_exactly_once(tmp_path: Path) -> None:
+def test_processes_syncing_at_once_sync_exactly_once(tmp_path: Path, connect: Any) -> None:
     (tmp_path / "conc_models_v1.py").write_text(textwrap.dedent(MODELS_V1))
     (tmp_path / "conc_models_v2.py").write_text(textwrap.dedent(MODELS_V2))
-    db_path = tmp_path / "shared.db"
 
-    results = run_at_once(tmp_path, "conc_models_v1", db_path, "v1")
+    results = run_at_once(tmp_path, "conc_models_v1", connect, "v1")
     assert len(results) == PROCESSES
     for result in results:
         assert result["in_sync"] is True
@@ -127,25 +127,27 @@ def test_processes_syncing_at_once_sync_exactly_once(tmp_path: Path) -> None:
         import conc_models_v1  # type: ignore[import-not-found]
         import conc_models_v2  # type: ignore[import-not-found]
 
-        with database(schemas=conc_models_v1, connection=db_path) as db:
+        with connect(schemas=conc_models_v1) as db:
             history = db.history()
             assert [h.kind for h in history] == ["sync"]
             assert db.plan().in_sync
             assert history[0].statements[0].startswith('CREATE TABLE "teams"')
 
         # a second round: every process now brings new columns and a new table
-        results = run_at_once(tmp_path, "conc_models_v2", db_path, "v2")
+        results = run_at_once(tmp_path, "conc_models_v2", connect, "v2")
         assert all(r["in_sync"] is True for r in results)
-        with database(schemas=conc_models_v2, connection=db_path) as db:
+        with connect(schemas=conc_models_v2) as db:
             history = db.history()
             assert [h.kind for h in history] == ["sync", "sync"]
             assert db.plan().in_sync
-            columns = [c.name for c in db.sqlite["players"].columns]
+            tables = db.executor.read_state().tables
+            columns = [c.name for c in tables["players"].columns]
             assert columns == ["id", "team_id", "number", "nick", "goals", "email"]
-            assert "matches" in db.sqlite.table_names()
+            assert "matches" in tables
             db.raw("INSERT INTO teams (name) VALUES ('a'), ('b')")
             db.raw("INSERT INTO matches (home, away) VALUES (1, 2)")
-            assert db.raw("PRAGMA foreign_key_check") == []
+            if connect.engine == "sqlite":  # PostgreSQL checks each key as it is written
+                assert db.raw("PRAGMA foreign_key_check") == []
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("conc_models_v1", None)
@@ -175,18 +177,19 @@ MIGRATIONS = [
 """
 
 CHILD_UPGRADE = CHILD.replace(
-    "db = database(schemas=models, connection=path, sync_schemas=True)",
-    "db = database(schemas=[models.Member], connection=path, migrations=models.MIGRATIONS, "
-    "sync_schemas=True, run_migrations=True)",
+    "db = database(schemas=models, connection=path, database=engine, sync_schemas=True)",
+    "db = database(schemas=[models.Member], connection=path, database=engine, "
+    "migrations=models.MIGRATIONS, sync_schemas=True, run_migrations=True)",
 )
 
 
-def test_processes_starting_up_with_migrations_at_once_run_each_once(tmp_path: Path) -> None:
+def test_processes_starting_up_with_migrations_at_once_run_each_once(
+    tmp_path: Path, connect: Any
+) -> None:
     (tmp_path / "conc_upgrade.py").write_text(textwrap.dedent(MODELS_WITH_MIGRATIONS))
-    db_path = tmp_path / "fresh.db"
-    results = run_at_once(tmp_path, "conc_upgrade", db_path, "up", child=CHILD_UPGRADE)
+    results = run_at_once(tmp_path, "conc_upgrade", connect, "up", child=CHILD_UPGRADE)
     assert all(r["in_sync"] is True for r in results)
-    with database(schemas=[], connection=db_path) as db:
+    with connect(schemas=[]) as db:
         assert db.raw("SELECT name FROM members") == [{"name": "founder"}]  # seeded once
         history = db.history()
         assert [(h.kind, h.name) for h in history if h.kind == "migration"] == [

@@ -41,30 +41,29 @@ class UserWithAge(Table, table="users"):
 # -- (1) the @hedystia/db pattern: migrations alter tables that sync creates -------------------
 
 
-def test_a_raw_migration_alters_a_table_only_the_models_declare(tmp_path: Path) -> None:
+def test_a_raw_migration_alters_a_table_only_the_models_declare(connect: Any) -> None:
     add_age = migration(
         "add_age", up=lambda ctx: ctx.sql('ALTER TABLE "users" ADD COLUMN "age" INTEGER DEFAULT 0')
     )
-    with database(
+    with connect(
         schemas=[User],
-        connection=tmp_path / "fresh.db",
         migrations=[add_age],
         sync_schemas=True,
         run_migrations=True,
     ) as db:  # raised "no such table: users" before
-        assert [c["name"] for c in db.raw("PRAGMA table_info(users)")] == ["id", "name", "age"]
+        columns = db.executor.read_state().tables["users"].columns
+        assert [c.name for c in columns] == ["id", "name", "age"]
         assert db.migration_status().clean
         # The models do not declare age: the plan says so, and sync leaves it alone.
         assert [(op.kind, op.column) for op in db.plan().unsafe] == [("drop_column", "age")]
 
 
-def test_a_schema_step_for_what_the_models_already_made_converges(tmp_path: Path) -> None:
+def test_a_schema_step_for_what_the_models_already_made_converges(connect: Any) -> None:
     def up(ctx: Any) -> None:
         ctx.schema.add_column("users", "age", {"type": "integer", "default_value": 0})
 
-    with database(
+    with connect(
         schemas=[UserWithAge],
-        connection=tmp_path / "fresh.db",
         migrations=[migration("add_age", up=up)],
         sync_schemas=True,
         run_migrations=True,
@@ -95,13 +94,11 @@ RENAME = migration(
 )
 
 
-def test_a_rename_migration_on_an_existing_database_keeps_the_data(tmp_path: Path) -> None:
-    path = tmp_path / "app.db"
-    with database(schemas=[Post], connection=path, sync_schemas=True) as db:
+def test_a_rename_migration_on_an_existing_database_keeps_the_data(connect: Any) -> None:
+    with connect(schemas=[Post], sync_schemas=True) as db:
         db.table(Post).insert({"title": "Hello"})
-    with database(
+    with connect(
         schemas=[PostRenamed],
-        connection=path,
         migrations=[RENAME],
         sync_schemas=True,
         run_migrations=True,
@@ -114,10 +111,9 @@ def test_a_rename_migration_on_an_existing_database_keeps_the_data(tmp_path: Pat
         )
 
 
-def test_the_same_rename_on_a_fresh_database_converges(tmp_path: Path) -> None:
-    with database(
+def test_the_same_rename_on_a_fresh_database_converges(connect: Any) -> None:
+    with connect(
         schemas=[PostRenamed],
-        connection=tmp_path / "fresh.db",
         migrations=[RENAME],
         sync_schemas=True,
         run_migrations=True,

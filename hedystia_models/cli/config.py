@@ -1,9 +1,11 @@
 """CLI settings: ``[tool.hedystia-models]`` in pyproject.toml, the environment, and flags.
 
-Precedence, strongest first: command-line flag, the ``HEDYSTIA_DATABASE`` environment
-variable (for the connection only), then ``pyproject.toml`` (found by walking up from the
-working directory), then the defaults. ``ignore_tables`` is the one list: patterns given on
-the command line, when there are any, replace those of ``pyproject.toml``.
+The connection is a SQLite file, or a ``postgresql://`` URL (the CLI then opens it with
+``database="postgres"``). Precedence, strongest first: command-line flag, the
+``HEDYSTIA_DATABASE`` environment variable (for the connection only), then ``pyproject.toml``
+(found by walking up from the working directory), then the defaults. ``ignore_tables`` is the
+one list: patterns given on the command line, when there are any, replace those of
+``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "DEFAULT_SCHEMAS_PATH",
     "ENV_DATABASE",
     "Settings",
+    "is_postgres_url",
     "load_settings",
 ]
 
@@ -52,6 +55,12 @@ class Settings:
     ignore_tables: tuple[str, ...] = ()
     #: The journal mode a file is put in before the first write, as ``database(journal_mode=)``.
     journal_mode: str = "wal"
+
+
+def is_postgres_url(connection: str) -> bool:
+    """True for a PostgreSQL connection URL (``postgresql://`` or ``postgres://``): the CLI
+    opens it with ``database="postgres"``; anything else is a SQLite file."""
+    return connection.startswith(("postgresql://", "postgres://"))
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -150,7 +159,8 @@ def load_settings(
     chosen_connection = connection or env.get(ENV_DATABASE) or None
     if chosen_connection is None and section.get("connection"):
         configured = str(section["connection"])
-        chosen_connection = configured if configured == ":memory:" else str(root / configured)
+        kept = configured == ":memory:" or is_postgres_url(configured)
+        chosen_connection = configured if kept else str(root / configured)
     chosen_migrations = Path(migrations or section.get("migrations") or DEFAULT_MIGRATIONS)
     if not chosen_migrations.is_absolute():
         chosen_migrations = (here if migrations else root) / chosen_migrations

@@ -49,7 +49,10 @@ def _check_timeout(ctx: click.Context, param: click.Parameter, value: float) -> 
 )
 @click.option("--schemas", help="Module holding the Table models, e.g. app.schemas.")
 @click.option("--migrations", help="Directory of migration files (default database/migrations).")
-@click.option("--connection", help="SQLite file (default: $HEDYSTIA_DATABASE, then pyproject).")
+@click.option(
+    "--connection",
+    help="SQLite file or postgresql:// URL (default: $HEDYSTIA_DATABASE, then pyproject).",
+)
 @click.option(
     "--busy-timeout",
     type=float,

@@ -17,7 +17,7 @@ from ..database import Database, database
 from ..errors import HedystiaError
 from ..model.schemas import normalize_schemas
 from ..model.table import Table
-from .config import Settings, load_settings
+from .config import Settings, is_postgres_url, load_settings
 from .errors import UserError
 from .options import global_options
 
@@ -110,6 +110,15 @@ def open_database(
         problem = "is not a directory" if settings.migrations.exists() else "does not exist"
         raise UserError(f"migrations directory {str(settings.migrations)!r} {problem}")
     connection = settings.connection
+    if is_postgres_url(connection):
+        return database(
+            schemas=schemas,
+            database="postgres",
+            connection=connection,
+            migrations=migrations,
+            busy_timeout=global_options(ctx).busy_timeout,
+            ignore_tables=settings.ignore_tables,
+        )
     if read_only and connection != ":memory:" and not Path(connection).exists():
         connection = ":memory:"  # the same answers as an empty file, without creating one
     return database(

@@ -19,7 +19,7 @@ import click
 from ..engine.sqlite.connection import check_file
 from ..inspect import InspectedModels, inspect_models, open_read_only
 from ..migrate.render import render_migration
-from .config import DEFAULT_SCHEMAS_PATH, Settings
+from .config import DEFAULT_SCHEMAS_PATH, Settings, is_postgres_url
 from .errors import UserError, report_failures
 from .options import global_options
 from .output import shown
@@ -153,6 +153,11 @@ def schema_inspect(ctx: click.Context, out: str | None, directory: str | None, f
                 "HEDYSTIA_DATABASE, or pass --connection"
             )
         connection = settings.connection
+        if is_postgres_url(connection):
+            raise UserError(
+                "schema inspect reads SQLite files; a PostgreSQL database is not inspected yet "
+                "(see docs/engines.md)"
+            )
         check_file(connection)  # a directory, a file that is not SQLite: named, not opened
         if connection != ":memory:" and not Path(connection).is_file():
             raise UserError(

@@ -5,6 +5,7 @@ difference (``sync``) or fail when there is any difference or migration left to 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import click
 
@@ -64,23 +65,21 @@ def check(ctx: click.Context, fresh: bool, as_json: bool) -> None:
     compared = False
     with report_failures(ctx), open_database(ctx, read_only=True) as db:
         problems = db.check()
-        if fresh:
+        if fresh and db.engine == "postgres":
+            # Replayed in a scratch schema of the same database, compared with this one.
+            compared = True
+            fresh_problems = _quietly(ctx, db.check_fresh)
+        elif fresh:
             compared = _file_backed(db)
-            # The scratch start-up's sync logs what it leaves alone; the list below says it
-            # (kept with --verbose).
-            logger = logging.getLogger("hedystia_models")
-            level = logger.level
-            if not global_options(ctx).verbose:
-                logger.setLevel(logging.ERROR)
-            try:
-                fresh_problems = check_fresh(
+            fresh_problems = _quietly(
+                ctx,
+                lambda: check_fresh(
                     db.models,
                     db.migrations,
                     against=db.sqlite if compared else None,
                     ignore_tables=db.ignore_tables,
-                )
-            finally:
-                logger.setLevel(level)
+                ),
+            )
     if as_json:
         data: dict[str, object] = {"ok": not (problems or fresh_problems), "problems": problems}
         if fresh:
@@ -105,6 +104,19 @@ def check(ctx: click.Context, fresh: bool, as_json: bool) -> None:
             )
     if problems or fresh_problems:
         ctx.exit(1)
+
+
+def _quietly(ctx: click.Context, run: Callable[[], list[str]]) -> list[str]:
+    """``run()`` with the package's log held to errors unless --verbose: a scratch start-up's
+    sync logs what it leaves alone, and the list ``run`` returns says it."""
+    logger = logging.getLogger("hedystia_models")
+    level = logger.level
+    if not global_options(ctx).verbose:
+        logger.setLevel(logging.ERROR)
+    try:
+        return run()
+    finally:
+        logger.setLevel(level)
 
 
 def _file_backed(db: Database) -> bool:

@@ -44,7 +44,7 @@ from . import history as pg_history
 from .connection import connect, schema_lock, transaction, use_schema
 from .dbapi import PostgresConnection
 from .executor import PostgresExecutor
-from .types import column_for_postgres, table_for_postgres
+from .types import column_for_postgres, table_for_postgres, with_kind
 
 if TYPE_CHECKING:
     from ...migrate.context import SchemaReader
@@ -104,6 +104,14 @@ class _Connections:
         else:
             # Open the first connection now: a bad URL or server fails in database(...).
             self._first: PostgresConnection | None = self._opened()
+
+    def source_for_another(self) -> Any:
+        """What another database object opens its own connections from: the URL, settings or
+        pool given, or (for a psycopg connection given) its connection string, without the
+        password libpq does not show (a password file or the server's trust gives it)."""
+        if self.shared:
+            return self._shared.raw.info.dsn
+        return self._source
 
     @property
     def name(self) -> str:
@@ -250,11 +258,12 @@ class PostgresReader:
 
     def declared_table(self, spec: TableSpec) -> TableSpec:
         """See :meth:`SchemaReader.declared_table`."""
-        return table_for_postgres(spec)
+        columns = tuple(with_kind(c) for c in spec.columns)
+        return table_for_postgres(replace(spec, columns=columns))
 
     def declared_column(self, spec: ColumnSpec) -> ColumnSpec:
         """See :meth:`SchemaReader.declared_column`."""
-        declared = column_for_postgres(spec)
+        declared = column_for_postgres(with_kind(spec))
         return declared if declared.kind is None else replace(declared, kind=None)
 
 
@@ -471,12 +480,51 @@ class PostgresDatabase(Database):
         )
 
     def check_fresh(self) -> list[str]:
-        """Not on PostgreSQL yet: :class:`ConfigurationError` (see docs/engines.md)."""
-        raise ConfigurationError(
-            "check_fresh (check --fresh) replays the history on a scratch SQLite file and "
-            "compares it with a SQLite database; on PostgreSQL run it against a SQLite copy "
-            "of the project (the same models and migrations run on both engines)"
-        )
+        """Replay the models and migrations in a scratch schema of this database, as a fresh
+        clone would start, and list what goes wrong, one line each (empty when the history
+        replays to exactly the models and to this database's schema): as
+        :meth:`Database.check_fresh` does on SQLite with a scratch file. The scratch schema
+        (``hedystia_fresh_<random>``) is dropped afterwards, whatever happened; this
+        database's own schema is only read."""
+        import secrets
+
+        import psycopg
+
+        from ...migrate.fresh import FRESH, MODELS, REAL, describe_difference, schema_differences
+        from ...migrate.planner import without_ignored
+
+        scratch_schema = f"hedystia_fresh_{secrets.token_hex(4)}"
+        with self._guard() as conn:
+            conn.raw.execute(f"CREATE SCHEMA {q(scratch_schema)}")
+            try:
+                scratch = PostgresDatabase(
+                    schemas=self.models,
+                    connection=self._connections.source_for_another(),
+                    migrations=self.migrations,
+                    ignore_tables=self.ignore_tables,
+                    busy_timeout=self.busy_timeout,
+                    schema=scratch_schema,
+                )
+                try:
+                    try:
+                        scratch.upgrade()
+                    except (HedystiaError, psycopg.Error) as exc:
+                        return [f"fresh start fails: {' '.join(str(exc).split())}"]
+                    problems = [
+                        describe_difference(op.operation, MODELS, FRESH) for op in scratch.plan()
+                    ]
+                    ignored = self.ignore_tables
+                    problems += schema_differences(
+                        without_ignored(scratch.executor.read_state(), ignored),
+                        without_ignored(self.executor.read_state(), ignored),
+                        desired_name=FRESH,
+                        actual_name=REAL,
+                    )
+                    return problems
+                finally:
+                    scratch.close()
+            finally:
+                conn.raw.execute(f"DROP SCHEMA {q(scratch_schema)} CASCADE")
 
     def history(self) -> list[HistoryEntry]:
         """Every row of ``__hedystia_migrations``, oldest first."""

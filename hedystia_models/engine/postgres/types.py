@@ -47,6 +47,7 @@ __all__ = [
     "info_for_postgres",
     "postgres_type",
     "table_for_postgres",
+    "with_kind",
 ]
 
 #: kind -> PostgreSQL type (``format_type``'s spelling, upper case).
@@ -116,6 +117,33 @@ def column_for_postgres(column: ColumnSpec) -> ColumnSpec:
     if sql_type == column.type and default == column.default_sql and check == column.check:
         return column
     return replace(column, type=sql_type, default_sql=default, check=check)
+
+
+#: SQLite's declared type of each storage kind (engine/sqlite/storage.py) -> the kind: how a
+#: column a migration spells in SQLite's words (``{"type": "integer"}``, ``ColumnSpec(type=
+#: "DATETIME")``) is declared on PostgreSQL, so that the same migration makes the same column as
+#: the model it follows on both engines.
+_KIND_OF_SQLITE_TYPE = {
+    "INTEGER": "integer",
+    "REAL": "real",
+    "BLOB": "blob",
+    "DATETIME": "datetime",
+    "DATE": "date",
+    "TIME": "time",
+    "BOOLEAN": "boolean",
+    "TEXT": "text",
+}
+
+
+def with_kind(column: ColumnSpec) -> ColumnSpec:
+    """``column`` with the storage kind its SQLite type names, when it has none (a column a
+    migration spelled out): see :data:`_KIND_OF_SQLITE_TYPE`."""
+    if column.kind is not None:
+        return column
+    kind = _KIND_OF_SQLITE_TYPE.get(column.type) or (
+        "text" if _VARCHAR.match(column.type) else None
+    )
+    return column if kind is None else replace(column, kind=kind)
 
 
 @lru_cache(maxsize=4096)
