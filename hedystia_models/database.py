@@ -781,6 +781,15 @@ def database(
             "schema= is PostgreSQL's setting (the schema the tables live in); SQLite has none"
         )
     db: Database
+    common: dict[str, Any] = {
+        "schemas": schemas,
+        "connection": connection,
+        "busy_timeout": busy_timeout,
+        "migrations": migrations,
+        "ignore_tables": ignore_tables,
+        "strict_defaults": strict_defaults,
+        "cache": cache,
+    }
     if database == "postgres":
         from .engine.postgres.database import PostgresDatabase
 
@@ -789,28 +798,9 @@ def database(
                 "journal_mode and synchronous are SQLite's settings; PostgreSQL has neither "
                 "(leave them out for database='postgres')"
             )
-        db = PostgresDatabase(
-            schemas=schemas,
-            connection=connection,
-            busy_timeout=busy_timeout,
-            migrations=migrations,
-            ignore_tables=ignore_tables,
-            strict_defaults=strict_defaults,
-            cache=cache,
-            schema=schema,
-        )
-        return _started(db, sync_schemas=sync_schemas, run_migrations=run_migrations)
-    db = Database(
-        schemas=schemas,
-        connection=connection,
-        busy_timeout=busy_timeout,
-        migrations=migrations,
-        ignore_tables=ignore_tables,
-        strict_defaults=strict_defaults,
-        journal_mode=journal_mode,
-        synchronous=synchronous,
-        cache=cache,
-    )
+        db = PostgresDatabase(**common, schema=schema)
+    else:
+        db = Database(**common, journal_mode=journal_mode, synchronous=synchronous)
     return _started(db, sync_schemas=sync_schemas, run_migrations=run_migrations)
 
 

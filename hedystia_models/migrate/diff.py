@@ -80,6 +80,8 @@ def diff(
         if current is None:
             safe.append(PlannedOperation(CreateTable(table.name, spec=table)))
             continue
+        if current == table:  # the same spec: nothing differs, not even a default
+            continue
         found = _diff_table(table, current, state.has_rows(current.name), strict_defaults, notes)
         for planned in found:
             (safe if planned.safe else later).append(planned)

@@ -41,7 +41,7 @@ from ...schema.quoting import fold_identifier
 from ...schema.quoting import quote_identifier as q
 from ...schema.spec import ColumnSpec, TableSpec
 from . import history as pg_history
-from .connection import connect, schema_lock, transaction, use_schema
+from .connection import connect, transaction, use_schema
 from .dbapi import PostgresConnection
 from .executor import PostgresExecutor
 from .types import column_for_postgres, table_for_postgres, with_kind
@@ -285,10 +285,9 @@ class PostgresMigrations:
     @contextmanager
     def transaction(self, conn: Any, guard: Any) -> Iterator[Any]:
         """One transaction (a savepoint inside an open one) under the schema-change lock."""
-        raw = conn.raw
-        with transaction(raw):
-            use_schema(raw, self._db.schema)
-            schema_lock(raw, self._db.schema, timeout=self._db.busy_timeout)
+        from .sync import locked
+
+        with locked(conn.raw, self._db.schema, self._db.busy_timeout):
             yield conn
 
     def reader(self, db: Any) -> SchemaReader:

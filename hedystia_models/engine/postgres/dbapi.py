@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -333,12 +334,8 @@ class PostgresConnection:
         cursor = self.raw.cursor()
         if self._trace is not None:
             self._trace(sql)
-        try:
+        with self._refusals():
             cursor.executemany(translate(sql, rows=True), seq, returning=True)
-        except self._psycopg.errors.IntegrityError as exc:
-            raise PostgresIntegrityError(_sqlite_words(exc)) from exc
-        except self._psycopg.errors.NumericValueOutOfRange as exc:
-            raise PostgresOverflowError(str(exc).strip()) from exc
         found = []
         while True:
             found.append(cursor.fetchone())
@@ -364,17 +361,23 @@ class PostgresConnection:
 
     # -- running ------------------------------------------------------------------------------
 
+    @contextmanager
+    def _refusals(self) -> Iterator[None]:
+        """PostgreSQL's refusals of a statement as sqlite3 raises them (see the module)."""
+        try:
+            yield
+        except self._psycopg.errors.IntegrityError as exc:
+            raise PostgresIntegrityError(_sqlite_words(exc)) from exc
+        except self._psycopg.errors.NumericValueOutOfRange as exc:
+            raise PostgresOverflowError(str(exc).strip()) from exc
+
     def _run(self, cursor: Any, sql: str, params: Any, *, rows: bool) -> None:
         values, named = _params(params)
         if self._trace is not None:
             self._trace(sql)
         text = translate(sql, named=named, rows=rows) if values is not None else sql
-        try:
+        with self._refusals():
             cursor.execute(text, values)
-        except self._psycopg.errors.IntegrityError as exc:
-            raise PostgresIntegrityError(_sqlite_words(exc)) from exc
-        except self._psycopg.errors.NumericValueOutOfRange as exc:
-            raise PostgresOverflowError(str(exc).strip()) from exc
         if cursor.rowcount > 0 and cursor.description is None:
             self.total_changes += cursor.rowcount
 
@@ -382,11 +385,7 @@ class PostgresConnection:
         if self._trace is not None:
             self._trace(sql)
         text = translate(sql, rows=True)
-        try:
+        with self._refusals():
             cursor.executemany(text, seq)
-        except self._psycopg.errors.IntegrityError as exc:
-            raise PostgresIntegrityError(_sqlite_words(exc)) from exc
-        except self._psycopg.errors.NumericValueOutOfRange as exc:
-            raise PostgresOverflowError(str(exc).strip()) from exc
         if cursor.rowcount > 0:
             self.total_changes += cursor.rowcount

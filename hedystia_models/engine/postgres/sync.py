@@ -18,7 +18,8 @@ schema-change advisory lock, recorded on the same timeline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from ...errors import OperationError, SyncError
@@ -36,12 +37,22 @@ from .executor import PostgresExecutor
 from .introspect import catalog_fingerprint
 from .types import table_for_postgres
 
-__all__ = ["create_missing_tables", "plan", "sync"]
+__all__ = ["create_missing_tables", "locked", "plan", "sync"]
 
 _STATE_KEY = "sync_fingerprint"
 #: Part of the recorded fingerprint: bump it when types.py maps a model differently, so a
 #: database synced before is planned again rather than taken as up to date.
 _TYPES_FORMAT = "pg1"
+
+
+@contextmanager
+def locked(conn: Any, schema: str | None, timeout: float) -> Iterator[None]:
+    """One transaction (a savepoint inside an open one) of a schema change: ``schema`` its
+    ``search_path``, the schema-change lock taken first (waited for ``timeout`` at most)."""
+    with transaction(conn):
+        use_schema(conn, schema)
+        schema_lock(conn, schema, timeout=timeout)
+        yield
 
 
 def plan(
@@ -92,9 +103,7 @@ def sync(
     desired = [table_for_postgres(s) for s in specs]
     executor = PostgresExecutor(conn, schema=schema)
     try:
-        with transaction(conn):
-            use_schema(conn, schema)
-            schema_lock(conn, schema, timeout=timeout)
+        with locked(conn, schema, timeout):
             _, found = plan_state(
                 desired,
                 executor,
@@ -136,9 +145,7 @@ def create_missing_tables(
     desired = [table_for_postgres(s) for s in specs]
     executor = PostgresExecutor(conn, schema=schema)
     try:
-        with transaction(conn):
-            use_schema(conn, schema)
-            schema_lock(conn, schema, timeout=timeout)
+        with locked(conn, schema, timeout):
             _, found = plan_state(
                 desired, executor, ignore_tables=ignore_tables, check_references=False
             )
