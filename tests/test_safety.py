@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
-from bad_inputs import CASES, BadInput, render_table
+from bad_inputs import CASES, ENGINE, BadInput, render_table
 
 SAFETY = Path(__file__).parent.parent / "docs" / "safety.md"
 START, END = "<!-- bad-inputs:start -->", "<!-- bad-inputs:end -->"
@@ -49,6 +50,40 @@ def test_bad_input(case: BadInput, tmp_path: Path) -> None:
     assert type(caught.value) is case.error or isinstance(caught.value, case.error)
     assert str(caught.value) == case.message.replace("{tmp}", str(tmp_path))
     assert snapshot(tmp_path) == before, "the failing call changed a database file"
+
+
+#: The areas whose cases are the engine's business as much as SQLite's: run on PostgreSQL too.
+ENGINE_NEUTRAL = ("rows", "queries", "relations")
+POSTGRES_CASES = [case for case in CASES if case.id.split(".")[0] in ENGINE_NEUTRAL]
+
+
+def postgres_snapshot(url: str) -> dict[str, Any]:
+    """Every table of the PostgreSQL database at ``url``: its spec and its rows."""
+    from hedystia_models import database
+    from hedystia_models.schema.quoting import quote_identifier
+
+    with database(schemas=[], database="postgres", connection=url) as db:
+        tables = db.executor.read_state().tables
+        return {
+            name: (repr(spec), db.raw(f"SELECT * FROM {quote_identifier(name)} ORDER BY ctid"))
+            for name, spec in sorted(tables.items())
+        }
+
+
+@pytest.mark.parametrize("case", POSTGRES_CASES, ids=[case.id for case in POSTGRES_CASES])
+def test_bad_input_on_postgres(
+    case: BadInput, tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same case on PostgreSQL: the same error, the same message, nothing changed."""
+    monkeypatch.setitem(ENGINE, "database", "postgres")
+    monkeypatch.setitem(ENGINE, "connection", postgres_url)
+    if case.setup is not None:
+        case.setup(tmp_path)
+    before = postgres_snapshot(postgres_url)
+    with pytest.raises(case.error) as caught:
+        case.run(tmp_path)
+    assert str(caught.value) == case.message.replace("{tmp}", str(tmp_path))
+    assert postgres_snapshot(postgres_url) == before, "the failing call changed the database"
 
 
 def test_at_least_forty_cases() -> None:

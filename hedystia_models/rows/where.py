@@ -270,7 +270,9 @@ def check_write_where(info: TableInfo, where: object, write: str) -> None:
 def statement_limits(info: TableInfo, action: str, params: Sequence[Any]) -> Iterator[None]:
     """Turn SQLite's refusal of a statement too large for it (more bound values than it
     takes, an expression deeper than it parses) into a :class:`QueryError` naming the table
-    and the call (``action``). SQLite refuses it when preparing it, before anything runs."""
+    and the call (``action``). SQLite refuses it when preparing it, before anything runs; so
+    does psycopg beyond PostgreSQL's 65,535 parameters (engine/postgres/dbapi.py says it in
+    SQLite's words)."""
     try:
         yield
     except sqlite3.OperationalError as exc:
@@ -278,7 +280,7 @@ def statement_limits(info: TableInfo, action: str, params: Sequence[Any]) -> Ite
         if text == "too many SQL variables":
             raise QueryError(
                 f"table {info.name!r}: the {action} binds {len(params)} values, more than "
-                "SQLite takes in one statement; split the 'in' list into several calls"
+                "the database takes in one statement; split the 'in' list into several calls"
             ) from exc
         if text.startswith("Expression tree is too large"):
             raise QueryError(

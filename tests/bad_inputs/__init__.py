@@ -17,10 +17,25 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from hedystia_models import HedystiaError
+from hedystia_models import Database, HedystiaError, database
 
-__all__ = ["AREAS", "CASES", "BadInput", "bad_input", "render_table"]
+__all__ = ["AREAS", "CASES", "ENGINE", "BadInput", "app_database", "bad_input", "render_table"]
+
+#: The engine the cases of rows, queries and relations open their database on, and its
+#: connection: SQLite's ``app.db`` of the case's directory by default; ``tests/test_safety.py``
+#: points it at a PostgreSQL database to run the same cases there.
+ENGINE: dict[str, Any] = {"database": "sqlite", "connection": None}
+
+
+def app_database(tmp: Path, **arguments: Any) -> Database:
+    """``database(...)`` of a case: on :data:`ENGINE`'s database (``tmp / "app.db"`` on
+    SQLite)."""
+    if ENGINE["database"] == "postgres":
+        return database(database="postgres", connection=ENGINE["connection"], **arguments)
+    return database(connection=tmp / "app.db", **arguments)
+
 
 #: The areas, in the order the table lists them.
 AREAS = ("Models", "Schema and sync", "Migrations", "Rows", "Queries", "Files and connections")

@@ -7,9 +7,9 @@ from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from hedystia_models import Field, QueryError, RowError, Table, database
+from hedystia_models import Field, QueryError, RowError, Table
 
-from . import bad_input
+from . import app_database, bad_input
 
 PLUS_5 = timezone(timedelta(hours=5))
 
@@ -24,17 +24,17 @@ class Note(Table, table="notes"):
 
 
 def notes(tmp: Path) -> None:
-    with database(schemas=[Note], connection=tmp / "app.db", sync_schemas=True) as db:
+    with app_database(tmp, schemas=[Note], sync_schemas=True) as db:
         db.table(Note).insert({"meta": {"a": 1}, "tags": {"x"}})
 
 
 def find(tmp: Path, **kwargs: Any) -> object:
-    with database(schemas=[Note], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Note]) as db:
         return db.table(Note).find(**kwargs)
 
 
 def insert(tmp: Path, row: dict[str, Any]) -> object:
-    with database(schemas=[Note], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Note]) as db:
         return db.table(Note).insert(row)
 
 
@@ -185,20 +185,21 @@ def empty_dict_on_json(tmp: Path) -> None:
     setup=notes,
 )
 def empty_operators(tmp: Path) -> None:
-    with database(schemas=[Note], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Note]) as db:
         db.table(Note).delete(where={"score": {}})
 
 
 @bad_input(
     "Queries",
-    "An `in` list longer than SQLite binds in one statement (300,000 values)",
+    "An `in` list longer than the database binds in one statement (300,000 values)",
     QueryError,
-    "table 'notes': the delete binds 300000 values, more than SQLite takes in one statement; "
+    "table 'notes': the delete binds 300000 values, more than the database takes in one "
+    "statement; "
     "split the 'in' list into several calls",
     setup=notes,
 )
 def in_list_too_long(tmp: Path) -> None:
-    with database(schemas=[Note], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Note]) as db:
         db.table(Note).delete(where={"id": {"in": list(range(300_000))}})
 
 
@@ -217,7 +218,7 @@ def where_nested_too_deep(tmp: Path) -> None:
 
 
 def repo_call(tmp: Path, call: str, *args: Any, **kwargs: Any) -> object:
-    with database(schemas=[Note], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Note]) as db:
         return getattr(db.table(Note), call)(*args, **kwargs)
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hedystia_models import Field, QueryError, SchemaError, Table, database
+from hedystia_models import Field, QueryError, SchemaError, Table
 
-from . import bad_input
+from . import app_database, bad_input
 
 
 class Author(Table, table="authors"):
@@ -23,13 +23,13 @@ class Book(Table, table="books"):
 
 
 def library(tmp: Path) -> None:
-    with database(schemas=[Author, Book], connection=tmp / "app.db", sync_schemas=True) as db:
+    with app_database(tmp, schemas=[Author, Book], sync_schemas=True) as db:
         db.table(Author).insert({"name": "Ann"})
         db.table(Book).insert({"author_id": 1, "title": "Tea"})
 
 
 def find(tmp: Path, model: type[Table], **kwargs: Any) -> object:
-    with database(schemas=[Author, Book], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Author, Book]) as db:
         return db.table(model).find(**kwargs)
 
 
@@ -50,7 +50,7 @@ def two_references_unnamed(tmp: Path) -> None:
         author_id: int = Field(references=Author)
         editor_id: int | None = Field(default=None, references=Author)
 
-    with database(schemas=[Author, Article], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Author, Article]) as db:
         db.table(Author).find(with_={"articles": True})
 
 
@@ -69,7 +69,7 @@ def relation_named_like_a_field(tmp: Path) -> None:
         owner_id: int = Field(references=Author, relation_name="owner")
         owner: str = ""
 
-    database(schemas=[Author, Pet], connection=tmp / "app.db")
+    app_database(tmp, schemas=[Author, Pet])
 
 
 @bad_input(

@@ -14,10 +14,9 @@ from hedystia_models import (
     RowError,
     SchemaError,
     Table,
-    database,
 )
 
-from . import bad_input
+from . import app_database, bad_input
 
 
 class Reading(Table, table="readings"):
@@ -27,7 +26,7 @@ class Reading(Table, table="readings"):
 
 
 def readings(tmp: Path) -> None:
-    database(schemas=[Reading], connection=tmp / "app.db", sync_schemas=True).close()
+    app_database(tmp, schemas=[Reading], sync_schemas=True).close()
 
 
 @bad_input(
@@ -39,7 +38,7 @@ def readings(tmp: Path) -> None:
     setup=readings,
 )
 def nan_in_optional_float(tmp: Path) -> None:
-    with database(schemas=[Reading], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Reading]) as db:
         db.table(Reading).insert({"value": 1.0, "maybe": math.nan})
 
 
@@ -52,7 +51,7 @@ def nan_in_optional_float(tmp: Path) -> None:
     setup=readings,
 )
 def nan_in_insert_many(tmp: Path) -> None:
-    with database(schemas=[Reading], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Reading]) as db:
         db.table(Reading).insert_many([{"value": 1.0}, {"value": math.nan}])
 
 
@@ -82,7 +81,7 @@ PETS = [Owner, Pet, Visit, Code]
 
 
 def pets(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db", sync_schemas=True) as db:
+    with app_database(tmp, schemas=PETS, sync_schemas=True) as db:
         db.table(Owner).insert({"email": "ann@x"})
         db.table(Pet).insert({"owner_id": 1})
 
@@ -96,7 +95,7 @@ def pets(tmp: Path) -> None:
     setup=pets,
 )
 def surrogate_in_text(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Owner).insert({"email": "bo@x", "note": "\ud800"})
 
 
@@ -110,7 +109,7 @@ def surrogate_in_text(tmp: Path) -> None:
     setup=pets,
 )
 def surrogate_in_json(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Owner).insert_many([{"email": "bo@x"}, {"email": "cy@x", "tags": ["\udfff"]}])
 
 
@@ -123,7 +122,7 @@ def surrogate_in_json(tmp: Path) -> None:
     setup=pets,
 )
 def surrogate_in_where(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Owner).delete(where={"note": "\ud800"})
 
 
@@ -136,7 +135,7 @@ def surrogate_in_where(tmp: Path) -> None:
     setup=pets,
 )
 def constructed_without_a_field(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Owner).insert_many([Owner(email="bo@x"), Owner.model_construct(note="no email")])
 
 
@@ -149,7 +148,7 @@ def constructed_without_a_field(tmp: Path) -> None:
     setup=pets,
 )
 def unique_violation(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Owner).insert({"email": "ann@x"})
 
 
@@ -162,7 +161,7 @@ def unique_violation(tmp: Path) -> None:
     setup=pets,
 )
 def unique_violation_in_a_batch(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Owner).insert_many([{"email": "a@x"}, {"email": "b@x"}, {"email": "a@x"}])
 
 
@@ -175,7 +174,7 @@ def unique_violation_in_a_batch(tmp: Path) -> None:
     setup=pets,
 )
 def missing_parent(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Pet).insert({"owner_id": 42})
 
 
@@ -188,7 +187,7 @@ def missing_parent(tmp: Path) -> None:
     setup=pets,
 )
 def missing_parent_deferred(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Visit).insert_many([{"owner_id": 1}, {"owner_id": 42}])
 
 
@@ -201,7 +200,7 @@ def missing_parent_deferred(tmp: Path) -> None:
     setup=pets,
 )
 def delete_referenced_row(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Owner).delete(where={"email": "ann@x"})
 
 
@@ -214,7 +213,7 @@ def delete_referenced_row(tmp: Path) -> None:
     setup=pets,
 )
 def check_violation(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Pet).update(where={}, data={"legs": -1})
 
 
@@ -227,7 +226,7 @@ def check_violation(tmp: Path) -> None:
     setup=pets,
 )
 def not_null_violation(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Code).insert({})
 
 
@@ -240,7 +239,7 @@ def not_null_violation(tmp: Path) -> None:
     setup=pets,
 )
 def delete_where_none(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Pet).delete(where=None)  # type: ignore[arg-type]
 
 
@@ -253,7 +252,7 @@ def delete_where_none(tmp: Path) -> None:
     setup=pets,
 )
 def update_where_none(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Pet).update(where=None, data={"legs": 3})  # type: ignore[arg-type]
 
 
@@ -265,7 +264,7 @@ def update_where_none(tmp: Path) -> None:
     setup=pets,
 )
 def upsert_bad_update_without_match(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Owner).upsert(
             where={"email": "cy@x"}, create={"email": "cy@x"}, update={"nmae": "Cy"}
         )
@@ -278,11 +277,11 @@ class Setting(Table, table="settings"):
 
 
 def settings(tmp: Path) -> None:
-    database(schemas=[Setting], connection=tmp / "app.db", sync_schemas=True).close()
+    app_database(tmp, schemas=[Setting], sync_schemas=True).close()
 
 
 def a_setting(tmp: Path) -> None:
-    with database(schemas=[Setting], connection=tmp / "app.db", sync_schemas=True) as db:
+    with app_database(tmp, schemas=[Setting], sync_schemas=True) as db:
         db.table(Setting).insert({"items": []})
 
 
@@ -298,7 +297,7 @@ def a_setting(tmp: Path) -> None:
     setup=settings,
 )
 def datetime_in_any_json(tmp: Path) -> None:
-    with database(schemas=[Setting], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Setting]) as db:
         db.table(Setting).insert({"value": {"since": datetime(2026, 1, 1)}})
 
 
@@ -314,7 +313,7 @@ def datetime_in_any_json(tmp: Path) -> None:
     setup=settings,
 )
 def tuple_in_bare_list(tmp: Path) -> None:
-    with database(schemas=[Setting], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Setting]) as db:
         db.table(Setting).insert_many([{"items": [1]}, {"items": [(1, 2)]}])
 
 
@@ -330,7 +329,7 @@ def tuple_in_bare_list(tmp: Path) -> None:
     setup=a_setting,
 )
 def int_key_in_any_json(tmp: Path) -> None:
-    with database(schemas=[Setting], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Setting]) as db:
         db.table(Setting).update(where={}, data={"items": [{1: "one"}]})
 
 
@@ -348,7 +347,7 @@ class Stamp(Table, table="stamps"):
 
 
 def logs_and_stamps(tmp: Path) -> None:
-    with database(schemas=[Log, Stamp], connection=tmp / "app.db", sync_schemas=True) as db:
+    with app_database(tmp, schemas=[Log, Stamp], sync_schemas=True) as db:
         db.table(Stamp).insert({"name": "a"})
 
 
@@ -360,7 +359,7 @@ def logs_and_stamps(tmp: Path) -> None:
     setup=logs_and_stamps,
 )
 def save_without_a_primary_key(tmp: Path) -> None:
-    with database(schemas=[Log, Stamp], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Log, Stamp]) as db:
         db.table(Log).save(Log(message="lost"))
 
 
@@ -373,7 +372,7 @@ def save_without_a_primary_key(tmp: Path) -> None:
     setup=pets,
 )
 def delete_an_unsaved_instance(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Owner).delete(Owner(email="ann@x"))
 
 
@@ -386,7 +385,7 @@ def delete_an_unsaved_instance(tmp: Path) -> None:
     setup=pets,
 )
 def delete_an_instance_of_another_model(tmp: Path) -> None:
-    with database(schemas=PETS, connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=PETS) as db:
         db.table(Owner).delete(Pet(id=1, owner_id=1))  # type: ignore[call-overload]
 
 
@@ -399,7 +398,7 @@ def delete_an_instance_of_another_model(tmp: Path) -> None:
     setup=logs_and_stamps,
 )
 def refreshed_value_rejected(tmp: Path) -> None:
-    with database(schemas=[Log, Stamp], connection=tmp / "app.db") as db:
+    with app_database(tmp, schemas=[Log, Stamp]) as db:
         db.table(Stamp).update(where={}, data={"name": "b"})
 
 
@@ -425,4 +424,4 @@ def refresh_without_a_factory(tmp: Path) -> None:
     setup=pets,
 )
 def cache_for_an_unknown_table(tmp: Path) -> None:
-    database(schemas=PETS, connection=tmp / "app.db", cache={"owner": True})
+    app_database(tmp, schemas=PETS, cache={"owner": True})

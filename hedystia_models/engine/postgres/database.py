@@ -394,16 +394,25 @@ class PostgresDatabase(Database):
                     self.path,
                     self.busy_timeout,
                 )
-            if isinstance(cause, psycopg.OperationalError) and (
-                getattr(cause, "sqlstate", None) is None
-                or str(getattr(cause, "sqlstate", "")).startswith("08")
-            ):
+            if isinstance(cause, psycopg.OperationalError) and self._connection_lost(cause):
                 return DatabaseFileError(
                     f"database {self.path!r}: the connection failed: {str(cause).strip()}{suffix}",
                     self.path,
                 )
             cause = cause.__cause__
         return None
+
+    def _connection_lost(self, failure: Exception) -> bool:
+        """True when ``failure`` (a psycopg ``OperationalError``) is the connection's, not
+        the statement's: a connection exception (SQLSTATE class 08), or the calling thread's
+        connection now closed or broken."""
+        if str(getattr(failure, "sqlstate", None) or "").startswith("08"):
+            return True
+        try:
+            raw = self._connections.connection().raw
+        except DatabaseFileError:
+            return True
+        return bool(raw.closed or raw.broken)
 
     def _read_one(self, sql: str, params: Sequence[Any]) -> Any:
         with self._guard() as conn:

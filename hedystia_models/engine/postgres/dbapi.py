@@ -45,6 +45,11 @@ class PostgresIntegrityError(sqlite3.IntegrityError):
     psycopg's error."""
 
 
+class PostgresStatementError(sqlite3.OperationalError):
+    """A statement psycopg refuses to send (more parameters than PostgreSQL takes), in
+    SQLite's words."""
+
+
 class PostgresOverflowError(OverflowError):
     """A number outside its column's range (``bigint out of range``, a ``NUMERIC`` too
     large), as sqlite3's ``OverflowError`` for an integer it cannot bind."""
@@ -370,6 +375,11 @@ class PostgresConnection:
             raise PostgresIntegrityError(_sqlite_words(exc)) from exc
         except self._psycopg.errors.NumericValueOutOfRange as exc:
             raise PostgresOverflowError(str(exc).strip()) from exc
+        except self._psycopg.OperationalError as exc:
+            if "number of parameters must be between" not in str(exc):
+                raise
+            # psycopg refuses more than 65,535 parameters before sending: SQLite's words.
+            raise PostgresStatementError("too many SQL variables") from exc
 
     def _run(self, cursor: Any, sql: str, params: Any, *, rows: bool) -> None:
         values, named = _params(params)

@@ -73,6 +73,12 @@ class ConstraintNames:
             if not problems and matched is not None:
                 problems = self._referencing_rows(matched, written)
             return problems or [(index, None, message)]
+        if kind == "CHECK":
+            # PostgreSQL names a column's check <table>_<column>_check: SQLite's words for it
+            # are its expression.
+            named = self._column_check(detail)
+            if named is not None:
+                detail, message = named, f"CHECK constraint failed: {named}"
         columns = self._checked_columns(detail) if kind == "CHECK" else self._listed(detail)
         fields = [self._field_of.get(fold_identifier(c)) for c in columns]
         if len(fields) == 1 and fields[0] is not None:
@@ -163,6 +169,18 @@ class ConstraintNames:
                 return []
             columns.append(names[folded[len(prefix) :]])
         return columns
+
+    def _column_check(self, name: str) -> str | None:
+        """The check of the column whose check PostgreSQL names ``name`` by default
+        (``<table>_<column>_check``), ``None`` when no column's is."""
+        from ..postgres.introspect import object_name
+
+        for column in self.info.spec.columns:
+            if column.check is not None and name == object_name(
+                self.info.name, column.name, "check"
+            ):
+                return column.check
+        return None
 
     def _checked_columns(self, detail: str) -> list[str]:
         """The columns of a ``CHECK`` failure: SQLite names the constraint (a column's CHECK
