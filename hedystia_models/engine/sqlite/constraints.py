@@ -76,9 +76,9 @@ class ConstraintNames:
         if kind == "CHECK":
             # PostgreSQL names a column's check <table>_<column>_check: SQLite's words for it
             # are its expression.
-            named = self._column_check(detail)
-            if named is not None:
-                detail, message = named, f"CHECK constraint failed: {named}"
+            expression = self._column_check(detail)
+            if expression is not None:
+                detail, message = expression, f"CHECK constraint failed: {expression}"
         columns = self._checked_columns(detail) if kind == "CHECK" else self._listed(detail)
         fields = [self._field_of.get(fold_identifier(c)) for c in columns]
         if len(fields) == 1 and fields[0] is not None:
