@@ -10,6 +10,7 @@ data persisted across close and reopen.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import multiprocessing
 import sqlite3
@@ -1098,3 +1099,18 @@ def test_a_non_transactional_migration_does_not_commit_the_enclosing_transaction
         assert db.raw("SELECT name FROM items") == []
         assert db.migration_status().pending == ["loose"]
         assert "extra" not in db.sqlite.table_names()
+
+
+def test_a_step_that_catches_a_failed_statement_goes_on(connect: Any) -> None:
+    """A ``ctx.sql`` that fails, its error caught by the step, is undone alone: the rest of
+    the step runs and commits, on either engine."""
+
+    def up(ctx: MigrationContext) -> None:
+        ctx.schema.create_table(User)
+        with contextlib.suppress(Exception):  # the step decides the table may be missing
+            ctx.sql("SELECT * FROM no_such_table")
+        ctx.sql("INSERT INTO users (name) VALUES (?)", ["Ann"])
+
+    with connect(schemas=[], migrations=[migration("tolerant", up=up)]) as db:
+        assert db.migrate_up() == ["tolerant"]
+        assert db.raw("SELECT name FROM users") == [{"name": "Ann"}]

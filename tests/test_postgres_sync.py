@@ -132,7 +132,7 @@ def test_a_new_field_is_added_and_recorded_and_the_fast_path_sees_hand_edits(con
     assert [op.describe() for op in grown.safe] == ["add column accounts.nickname TEXT"]
     assert history_rows(conn)[-1] == (
         "sync",
-        ['ALTER TABLE "accounts" ADD COLUMN "nickname" TEXT'],
+        ['ALTER TABLE "accounts" ADD COLUMN "nickname" TEXT COLLATE "C"'],
     )
     # A hand edit changes the catalogs: the next start-up plans, and puts the column back.
     conn.execute('ALTER TABLE "accounts" DROP COLUMN "nickname"')
@@ -160,6 +160,8 @@ def test_unsafe_drift_is_left_alone_reported_every_time_and_altered_natively(
     assert compiled.rebuild is None
     assert compiled.statements == (
         'ALTER TABLE "notes" ALTER COLUMN "body" TYPE TEXT USING "body"::TEXT',
+        # (the hand edit's VARCHAR took the database's collation; text is compared as bytes)
+        'ALTER TABLE "notes" ALTER COLUMN "body" TYPE TEXT COLLATE "C"',
     )
     assert not plan(conn, specs(*MODELS)).operations
 

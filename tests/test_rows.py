@@ -916,3 +916,43 @@ def test_insert_whose_stored_row_the_model_rejects_keeps_nothing() -> None:
     with pytest.raises(RowError, match="seen before"):
         db.table(Once).insert({"name": "x"})
     assert db.raw("SELECT count(*) AS n FROM validated_once") == [{"n": 0}]
+
+
+def test_a_failed_statement_caught_in_a_block_leaves_the_blocks_other_writes(
+    db: Database,
+) -> None:
+    """A statement that fails inside a transaction block, its error caught, is undone alone:
+    the block's other writes commit (on PostgreSQL, whose transaction would fail whole, the
+    statement runs in a savepoint of its own)."""
+    users = db.table(User)
+    with db.transaction():
+        users.insert({"name": "Ann", "email": "a@x"})
+        with pytest.raises(Exception, match=r"(?i)unique"):
+            db.raw("INSERT INTO users (name, email) VALUES ('Dup', 'a@x')")
+        with pytest.raises(RowError):
+            users.insert({"name": "Dup", "email": "a@x"})
+        users.insert({"name": "Bob"})
+    assert [u.name for u in users.find(order_by="id")] == ["Ann", "Bob"]
+
+
+def test_text_compares_and_sorts_by_its_bytes(db: Database) -> None:
+    """As SQLite's BINARY collation: upper case before lower case, ``like`` ignoring ASCII
+    case only (PostgreSQL's text columns are ``COLLATE "C"``)."""
+    users = db.table(User)
+    users.insert_many([{"name": n} for n in ("b", "école", "A", "École", "a", "_x", "B")])
+    assert [u.name for u in users.find(order_by="name")] == [
+        "A",
+        "B",
+        "_x",
+        "a",
+        "b",
+        "École",
+        "école",
+    ]
+    assert [u.name for u in users.find(where={"name": {"gt": "a"}}, order_by="name")] == [
+        "b",
+        "École",
+        "école",
+    ]
+    assert [u.name for u in users.find(where={"name": {"like": "é%"}})] == ["école"]
+    assert sorted(u.name for u in users.find(where={"name": {"like": "a%"}})) == ["A", "a"]

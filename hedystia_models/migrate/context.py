@@ -469,8 +469,11 @@ class MigrationContext:
             self.schema.replace_provisional(created)
         conn = self.db.conn
         # (PostgreSQL's connection runs a user's SQL as written: see engine/postgres/dbapi.py)
-        run = getattr(conn, "execute_as_written", conn.execute)
-        cursor = run(query, params if params is not None else ())
+        if hasattr(conn, "execute_as_written"):
+            # a failed statement whose error the step catches leaves the migration going
+            cursor = conn.execute_as_written(query, params, isolated=True)
+        else:
+            cursor = conn.execute(query, params if params is not None else ())
         rows: list[dict[str, Any]] = []
         if cursor.description is not None:
             names = [d[0] for d in cursor.description]

@@ -35,7 +35,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...database import DEFAULT_BUSY_TIMEOUT, Database
-from ...errors import ConfigurationError, DatabaseFileError, DatabaseLockedError, HedystiaError
+from ...errors import (
+    ConfigurationError,
+    DatabaseFileError,
+    DatabaseLockedError,
+    HedystiaError,
+    QueryError,
+)
 from ...model.table import Table
 from ...schema.quoting import fold_identifier
 from ...schema.quoting import quote_identifier as q
@@ -146,6 +152,11 @@ class _Connections:
         if self.shared:
             return self._shared
         held: _Held | None = getattr(self._local, "held", None)
+        if held is not None and (held.conn.raw.closed or held.conn.raw.broken):
+            # The server ended it (a restart, a failover, an idle timeout): the call that
+            # met it failed, named; the next one opens a new connection.
+            self.release(held.conn)
+            held = self._local.held = None
         if held is None or held.pid != os.getpid():
             first = getattr(self, "_first", None)
             if first is not None and held is None:
@@ -213,6 +224,14 @@ def _write_transaction(conn: PostgresConnection) -> Iterator[PostgresConnection]
     conn.execute("BEGIN")
     try:
         yield conn
+        if conn.failed:
+            # A statement failed and its error was caught: PostgreSQL would answer COMMIT
+            # with a ROLLBACK, and the block's writes would be lost without a word.
+            raise QueryError(
+                "the transaction was rolled back: a statement in it failed and its error was "
+                "caught, and PostgreSQL keeps nothing of a transaction after a failed statement "
+                "(run it in a nested db.transaction() block to go on without it)"
+            )
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -394,7 +413,9 @@ class PostgresDatabase(Database):
                     self.path,
                     self.busy_timeout,
                 )
-            if isinstance(cause, psycopg.OperationalError) and self._connection_lost(cause):
+            if isinstance(cause, psycopg.OperationalError | psycopg.errors.AdminShutdown) and (
+                self._connection_lost(cause)
+            ):
                 return DatabaseFileError(
                     f"database {self.path!r}: the connection failed: {str(cause).strip()}{suffix}",
                     self.path,
@@ -406,7 +427,8 @@ class PostgresDatabase(Database):
         """True when ``failure`` (a psycopg ``OperationalError``) is the connection's, not
         the statement's: a connection exception (SQLSTATE class 08), or the calling thread's
         connection now closed or broken."""
-        if str(getattr(failure, "sqlstate", None) or "").startswith("08"):
+        state = str(getattr(failure, "sqlstate", None) or "")
+        if state.startswith(("08", "57P")):  # connection exception, the server shutting down
             return True
         try:
             raw = self._connections.connection().raw
@@ -551,7 +573,9 @@ class PostgresDatabase(Database):
         with self._guard() as conn:
             changes = conn.total_changes
             try:
-                cursor = conn.execute_as_written(sql, params)
+                # In a transaction, a savepoint of its own: a statement that fails (and whose
+                # error the caller catches) leaves the transaction going, as on SQLite.
+                cursor = conn.execute_as_written(sql, params, isolated=True)
                 rows: list[dict[str, Any]] = []
                 if cursor.description is not None:
                     names = [d[0] for d in cursor.description]

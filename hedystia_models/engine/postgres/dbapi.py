@@ -22,8 +22,9 @@ itself, ``BEGIN`` .. ``COMMIT``, as it does on SQLite):
 * **refusals**: a constraint PostgreSQL refuses is raised as :class:`PostgresIntegrityError`,
   a ``sqlite3.IntegrityError`` whose message is in SQLite's words, made from PostgreSQL's
   diagnostics (``UNIQUE constraint failed: users.email``), so that the row stage names the
-  fields of a refused row in the same way on both engines; a number out of its column's range
-  is an ``OverflowError``, as sqlite3 raises for an integer it cannot bind.
+  fields of a refused row in the same way on both engines; a value its column refuses (a
+  number out of range, text too long for a declared ``VARCHAR(n)``) is an ``OverflowError``,
+  as sqlite3 raises for a value it cannot bind.
 """
 
 from __future__ import annotations
@@ -50,15 +51,22 @@ class PostgresStatementError(sqlite3.OperationalError):
     SQLite's words."""
 
 
-class PostgresOverflowError(OverflowError):
-    """A number outside its column's range (``bigint out of range``, a ``NUMERIC`` too
-    large), as sqlite3's ``OverflowError`` for an integer it cannot bind."""
+class PostgresDataError(OverflowError):
+    """A value PostgreSQL refuses for its column (a number out of its range, text longer than
+    a ``VARCHAR(n)`` a ``sql_type`` declared, a character its encoding lacks), as sqlite3's
+    ``OverflowError`` for a value it cannot bind: the row stage turns it into a
+    :class:`~hedystia_models.errors.RowError`."""
 
 
 #: SQLite's collations of the row stage, which PostgreSQL's types make needless.
 _OUR_COLLATIONS = ("hedystia_decimal", "hedystia_json")
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def _continues_word(sql: str, at: int) -> bool:
+    """True when ``sql[at]`` continues a word (so an ``E`` before a quote is part of one)."""
+    return at >= 0 and (sql[at].isalnum() or sql[at] in "_$")
 
 
 def _scan(sql: str) -> list[tuple[str, str]]:
@@ -70,8 +78,13 @@ def _scan(sql: str) -> list[tuple[str, str]]:
     while i < n:
         c = sql[i]
         if c in "'\"":
+            # E'...' takes backslash escapes (\' is a quote inside it)
+            escapes = c == "'" and i > 0 and sql[i - 1] in "eE" and not _continues_word(sql, i - 2)
             j = i + 1
             while j < n:
+                if escapes and sql[j] == "\\":
+                    j += 2
+                    continue
                 if sql[j] == c:
                     if j + 1 < n and sql[j + 1] == c:
                         j += 2
@@ -86,8 +99,15 @@ def _scan(sql: str) -> list[tuple[str, str]]:
             pieces.append(("quoted", sql[i:j]))
             i = j
         elif sql.startswith("/*", i):
-            j = sql.find("*/", i + 2)
-            j = n if j < 0 else j + 2
+            # PostgreSQL's block comments nest
+            depth, j = 1, i + 2
+            while j < n and depth:
+                if sql.startswith("/*", j):
+                    depth, j = depth + 1, j + 2
+                elif sql.startswith("*/", j):
+                    depth, j = depth - 1, j + 2
+                else:
+                    j += 1
             pieces.append(("quoted", sql[i:j]))
             i = j
         elif c == "$" and (m := re.match(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$", sql[i:])):
@@ -297,12 +317,33 @@ class PostgresConnection:
         self._run(cursor._cursor, sql, params, rows=True)
         return cursor
 
-    def execute_as_written(self, sql: str, params: Any = None) -> PostgresCursor:
+    def execute_as_written(
+        self, sql: str, params: Any = None, *, isolated: bool = False
+    ) -> PostgresCursor:
         """Run one statement a user wrote (``db.raw``, ``ctx.sql``): placeholders translated,
-        nothing else."""
+        nothing else. With ``isolated``, inside a transaction, in a savepoint of its own: when
+        it fails, the transaction is as it was before it, and goes on (PostgreSQL otherwise
+        refuses every later statement of the transaction, where SQLite runs them)."""
         cursor = PostgresCursor(self, self.raw.cursor())
-        self._run(cursor._cursor, sql, params, rows=False)
+        if not (isolated and self.in_transaction):
+            self._run(cursor._cursor, sql, params, rows=False)
+            return cursor
+        self._cursor.execute("SAVEPOINT hedystia_statement")
+        try:
+            self._run(cursor._cursor, sql, params, rows=False)
+        except BaseException:
+            if self.failed:
+                self._cursor.execute("ROLLBACK TO SAVEPOINT hedystia_statement")
+            self._cursor.execute("RELEASE SAVEPOINT hedystia_statement")
+            raise
+        self._cursor.execute("RELEASE SAVEPOINT hedystia_statement")
         return cursor
+
+    @property
+    def failed(self) -> bool:
+        """True when the open transaction failed (a statement of it did): PostgreSQL runs
+        nothing more in it but ``ROLLBACK`` (to a savepoint)."""
+        return bool(self.raw.info.transaction_status == self._psycopg.pq.TransactionStatus.INERROR)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> PostgresCursor:
         """Run one statement for each parameter sequence of ``seq``."""
@@ -373,8 +414,8 @@ class PostgresConnection:
             yield
         except self._psycopg.errors.IntegrityError as exc:
             raise PostgresIntegrityError(_sqlite_words(exc)) from exc
-        except self._psycopg.errors.NumericValueOutOfRange as exc:
-            raise PostgresOverflowError(str(exc).strip()) from exc
+        except self._psycopg.errors.DataError as exc:
+            raise PostgresDataError(str(exc).strip()) from exc
         except self._psycopg.OperationalError as exc:
             if "number of parameters must be between" not in str(exc):
                 raise

@@ -46,6 +46,8 @@ class PostgresRepository(Repository[M]):
         self._returning = f" RETURNING {self._select}"
         self._advance = ""
         self._key_returning = ""
+        #: Whether this role may move the identity (asked once, on the first explicit key).
+        self._may_advance: bool | None = None
         if self._rowid_index is not None:
             key = q(self._columns[self._rowid_index])
             self._key_returning = f" RETURNING {key}"
@@ -66,7 +68,18 @@ class PostgresRepository(Repository[M]):
         self.db.conn.execute(f"LOCK TABLE {self._table} IN SHARE ROW EXCLUSIVE MODE")
 
     def _keys_given(self) -> None:
-        if self._advance:
+        if not self._advance:
+            return
+        if self._may_advance is None:
+            # setval needs UPDATE on the sequence; a role with only USAGE writes its keys
+            # without moving it (a later generated key may then meet one: a RowError).
+            (allowed,) = self.db.conn.execute(
+                "SELECT coalesce(has_sequence_privilege(pg_get_serial_sequence(?, ?), "
+                "'UPDATE'), false)",
+                self._advance_params,
+            ).fetchone()
+            self._may_advance = bool(allowed)
+        if self._may_advance:
             self.db.conn.execute(self._advance, self._advance_params)
 
     def _write_row(self, conn: Any, values: list[Any]) -> Any:

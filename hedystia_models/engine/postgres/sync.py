@@ -42,7 +42,7 @@ __all__ = ["create_missing_tables", "locked", "plan", "sync"]
 _STATE_KEY = "sync_fingerprint"
 #: Part of the recorded fingerprint: bump it when types.py maps a model differently, so a
 #: database synced before is planned again rather than taken as up to date.
-_TYPES_FORMAT = "pg1"
+_TYPES_FORMAT = "pg2"
 
 
 @contextmanager

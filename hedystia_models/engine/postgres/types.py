@@ -37,8 +37,9 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from ...errors import SchemaError
 from ...model.info import TableInfo
-from ...model.typemap import Storage, identity
+from ...model.typemap import Codec, Storage, identity
 from ...schema.spec import ColumnSpec, TableSpec
 
 __all__ = [
@@ -76,7 +77,8 @@ def postgres_type(column: ColumnSpec) -> str:
     """The PostgreSQL type of ``column`` (see the module's table)."""
     kind = column.kind
     if kind is None:
-        return column.type
+        # SQLite's BLOB (a UUID stored as its 16 bytes, say) is PostgreSQL's BYTEA
+        return "BYTEA" if column.type == "BLOB" else column.type
     if kind == "text":
         match = _VARCHAR.match(column.type)
         return f"CHARACTER VARYING({match.group(1)})" if match else "TEXT"
@@ -97,11 +99,27 @@ _BOOLEAN_CHOICES = re.compile(r'^("(?:[^"]|"")+") IN \(([01](?:, [01])*)\)$')
 _ONE_CHOICE = re.compile(r"""^("(?:[^"]|"")+") IN \(('(?:[^']|'')*'|-?\d+|true|false)\)$""")
 
 
+#: SQLite's collations that PostgreSQL has no counterpart of.
+_SQLITE_COLLATIONS = ("NOCASE", "RTRIM")
+
+
 def column_for_postgres(column: ColumnSpec) -> ColumnSpec:
-    """``column`` as PostgreSQL declares it: its type, and a ``DEFAULT`` and the ``CHECK`` of
-    a boolean ``Literal`` spelled for it (``true``/``false``, not SQLite's ``1``/``0``)."""
+    """``column`` as PostgreSQL declares it: its type, a ``DEFAULT`` and the ``CHECK`` of a
+    boolean ``Literal`` spelled for it (``true``/``false``, not SQLite's ``1``/``0``), and for
+    text ``COLLATE "C"``: text compares, sorts and matches ``like`` by its bytes, as SQLite's
+    ``BINARY`` does, whatever the database's locale. SQLite's ``NOCASE`` and ``RTRIM`` have
+    no counterpart: a :class:`~hedystia_models.errors.SchemaError`."""
+    if column.collate in _SQLITE_COLLATIONS:
+        raise SchemaError(
+            f"column {column.name!r}: collate={column.collate!r} is SQLite's collation; "
+            "PostgreSQL has none of that name (leave it out: text compares by its bytes on both)"
+        )
     sql_type = postgres_type(column)
     default, check = column.default_sql, column.check
+    collate = column.collate
+    text = sql_type == "TEXT" or sql_type.startswith("CHARACTER VARYING(")
+    if collate is None and text and column.kind in ("text", "enum", "literal"):
+        collate = "C"  # (a column spelled out, without a kind, is kept as declared)
     if sql_type == "BOOLEAN":
         if default is not None:
             default = _BOOLEAN_DEFAULTS.get(default.strip(), default)
@@ -114,9 +132,14 @@ def column_for_postgres(column: ColumnSpec) -> ColumnSpec:
         single = _ONE_CHOICE.match(check)
         if single:
             check = f"{single.group(1)} = {single.group(2)}"
-    if sql_type == column.type and default == column.default_sql and check == column.check:
+    if (
+        sql_type == column.type
+        and default == column.default_sql
+        and check == column.check
+        and collate == column.collate
+    ):
         return column
-    return replace(column, type=sql_type, default_sql=default, check=check)
+    return replace(column, type=sql_type, default_sql=default, check=check, collate=collate)
 
 
 #: SQLite's declared type of each storage kind (engine/sqlite/storage.py) -> the kind: how a
@@ -195,11 +218,36 @@ def _as_uuid(value: Any) -> Any:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
+def _no_nul(value: Any) -> Any:
+    if "\x00" in value:
+        raise ValueError("PostgreSQL's text cannot hold a NUL character (\\x00)")
+    return value
+
+
+def _json_without_nul(encode: Codec) -> Codec:
+    def encode_json(value: Any) -> Any:
+        text = encode(value)
+        if "\\u0000" in text:
+            raise ValueError("PostgreSQL's JSONB cannot hold a NUL character (\\u0000)")
+        return text
+
+    return encode_json
+
+
 def _storage_for_postgres(storage: Storage) -> Storage:
     if storage.kind == "timedelta":
         return replace(storage, encode=identity)
-    if storage.kind == "uuid":
-        return replace(storage, encode=_as_uuid)
+    if storage.kind == "uuid":  # a UUID column, but the 16 bytes of uuid_form="bytes"
+        return storage if storage.sql_type == "BLOB" else replace(storage, encode=_as_uuid)
+    if storage.kind == "text" or (
+        storage.kind in ("enum", "literal") and storage.sql_type == "TEXT"
+    ):
+        encode = storage.encode
+        if encode is identity:
+            return replace(storage, encode=_no_nul)
+        return replace(storage, encode=lambda value: _no_nul(encode(value)))
+    if storage.kind == "json":
+        return replace(storage, encode=_json_without_nul(storage.encode))
     if storage.sql_type == "BOOLEAN" and storage.kind in ("literal", "enum"):
         encode = storage.encode
 
