@@ -43,7 +43,11 @@ from hedystia_models.migrate.operations import (
 
 
 def schema_sql(db: Database) -> dict[str, str]:
-    """The SQL of every user schema object, by name (bookkeeping and sqlite_ tables left out)."""
+    """The SQL of every user schema object, by name (bookkeeping and sqlite_ tables left out);
+    on PostgreSQL, every table's spec as the catalogs give it."""
+    if db.engine == "postgres":
+        tables = db.executor.read_state().tables
+        return {name: repr(spec) for name, spec in tables.items()}
     rows = db.raw("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
     return {
         r["name"]: r["sql"] for r in rows if not r["name"].startswith(("__hedystia", "sqlite_"))
@@ -51,7 +55,15 @@ def schema_sql(db: Database) -> dict[str, str]:
 
 
 def index_names(db: Database, table: str) -> set[str]:
+    if db.engine == "postgres":
+        spec = db.executor.read_state().tables[table]
+        return {i.name for i in (*spec.indexes, *spec.unique_indexes)}
     return {r["name"] for r in db.raw("SELECT name FROM pragma_index_list(?)", [table])}
+
+
+def table_names(db: Database) -> set[str]:
+    """The tables of ``db`` (either engine), the bookkeeping ones left out."""
+    return {n for n in db.executor.read_state().tables if not n.startswith("__hedystia")}
 
 
 def count(db: Database, table: str) -> int:
@@ -394,11 +406,11 @@ def test_rebuild_keeps_foreign_keys_pointing_at_the_rebuilt_table(db_path: Path)
     assert db.raw("PRAGMA foreign_keys")[0]["foreign_keys"] == 1
 
 
-def test_failing_statement_rolls_back_the_whole_sync(db_path: Path) -> None:
+def test_failing_statement_rolls_back_the_whole_sync(connect: Any) -> None:
     class Base1(Table, table="rollback_items"):
         id: int | None = Field(default=None, primary_key=True)
 
-    db = database(schemas=[Base1], connection=db_path, sync_schemas=True)
+    db = connect(schemas=[Base1], sync_schemas=True)
     db.raw("INSERT INTO rollback_items (id) VALUES (1), (2)")
     before = schema_sql(db)
     db.close()
@@ -411,10 +423,12 @@ def test_failing_statement_rolls_back_the_whole_sync(db_path: Path) -> None:
     class Extra(Table, table="rollback_extra"):
         id: int | None = Field(default=None, primary_key=True)
 
-    db = database(schemas=[Extra, Base2], connection=db_path)
+    db = connect(schemas=[Extra, Base2])
     plan = db.plan()
     assert not plan.blocked and len(plan.safe) == 2
-    with pytest.raises(SyncError, match=r"rolled back: CHECK constraint failed(.|\n)*ADD COLUMN"):
+    # (SQLite's words, PostgreSQL's: both check the existing rows)
+    refused = r"rolled back: (CHECK constraint failed|check constraint)(.|\n)*ADD COLUMN"
+    with pytest.raises(SyncError, match=refused):
         db.sync()
     assert schema_sql(db) == before
     assert len(db.history()) == 1
@@ -455,12 +469,12 @@ def test_unique_column_added_to_existing_table_becomes_unique_index(db_path: Pat
     assert db.plan().in_sync
 
 
-def test_dropped_index_is_recreated_by_next_sync(db_path: Path) -> None:
+def test_dropped_index_is_recreated_by_next_sync(connect: Any) -> None:
     class Indexed(Table, table="idx_again"):
         id: int | None = Field(default=None, primary_key=True)
         a: int = Field(default=0, index=True)
 
-    db = database(schemas=[Indexed], connection=db_path, sync_schemas=True)
+    db = connect(schemas=[Indexed], sync_schemas=True)
     db.raw('DROP INDEX "idx_again_a_index"')
     plan = db.sync()
     assert [op.kind for op in plan] == ["create_index"]
@@ -534,7 +548,7 @@ def test_self_reference() -> None:
 # -- history ----------------------------------------------------------------------------------
 
 
-def test_each_changing_sync_writes_one_history_row(db_path: Path) -> None:
+def test_each_changing_sync_writes_one_history_row(connect: Any) -> None:
     class H1(Table, table="hist"):
         id: int | None = Field(default=None, primary_key=True)
 
@@ -543,14 +557,14 @@ def test_each_changing_sync_writes_one_history_row(db_path: Path) -> None:
         note: str | None = None
 
     start = datetime.now(timezone.utc)
-    db = database(schemas=[H1], connection=db_path)
+    db = connect(schemas=[H1])
     first = db.sync()
     assert len(db.history()) == 1
     db.sync()
     assert len(db.history()) == 1  # nothing to do: no row
     db.close()
 
-    db = database(schemas=[H2], connection=db_path)
+    db = connect(schemas=[H2])
     second = db.sync()
     db.sync()
     history = db.history()
@@ -564,7 +578,8 @@ def test_each_changing_sync_writes_one_history_row(db_path: Path) -> None:
         assert entry.name[5:20] == executed.strftime("%Y%m%dT%H%M%S")
         assert entry.statements == tuple(plan.sql())
         assert entry.checksum is None
-    assert history[1].statements == ('ALTER TABLE "hist" ADD COLUMN "note" TEXT',)
+    text = "TEXT" if db.engine == "sqlite" else 'TEXT COLLATE "C"'
+    assert history[1].statements == (f'ALTER TABLE "hist" ADD COLUMN "note" {text}',)
     assert history[0].name != history[1].name
 
     raw = db.raw("SELECT * FROM __hedystia_migrations ORDER BY id")
@@ -572,12 +587,12 @@ def test_each_changing_sync_writes_one_history_row(db_path: Path) -> None:
     assert json.loads(raw[1]["statements"]) == list(history[1].statements)
 
 
-def test_sync_with_only_unsafe_differences_writes_no_history(db_path: Path) -> None:
+def test_sync_with_only_unsafe_differences_writes_no_history(connect: Any) -> None:
     class Only(Table, table="only_unsafe"):
         id: int | None = Field(default=None, primary_key=True)
 
-    db = database(schemas=[Only], connection=db_path, sync_schemas=True)
-    db.raw("CREATE TABLE stray (x)")
+    db = connect(schemas=[Only], sync_schemas=True)
+    db.raw("CREATE TABLE stray (x INTEGER)")
     plan = db.sync()
     assert [op.kind for op in plan] == ["drop_table"]
     assert len(db.history()) == 1
@@ -791,9 +806,9 @@ def test_second_sync_does_not_introspect(db_path: Path, monkeypatch: pytest.Monk
     again.close()
 
 
-def test_hand_made_table_is_noticed(db_path: Path) -> None:
-    db = database(schemas=[Fast], connection=db_path, sync_schemas=True)
-    db.raw("CREATE TABLE extra (x)")
+def test_hand_made_table_is_noticed(connect: Any) -> None:
+    db = connect(schemas=[Fast], sync_schemas=True)
+    db.raw("CREATE TABLE extra (x INTEGER)")
     assert [op.kind for op in db.plan()] == ["drop_table"]
     plan = db.sync()
     assert [(op.kind, op.table) for op in plan.unsafe] == [("drop_table", "extra")]
@@ -819,32 +834,32 @@ def test_hand_made_column_is_noticed_by_sync(db_path: Path) -> None:
     assert db.plan().unsafe[0].column == "sneaky"
 
 
-def test_changed_models_skip_the_fast_path(db_path: Path) -> None:
-    database(schemas=[Fast], connection=db_path, sync_schemas=True).close()
+def test_changed_models_skip_the_fast_path(connect: Any) -> None:
+    connect(schemas=[Fast], sync_schemas=True).close()
 
     class Fast2(Table, table="fast"):
         id: int | None = Field(default=None, primary_key=True)
         name: str = Field(default="", index=True)
         extra: int = 0
 
-    db = database(schemas=[Fast2], connection=db_path, sync_schemas=True)
-    assert "extra" in db.sqlite["fast"].columns_dict
+    db = connect(schemas=[Fast2], sync_schemas=True)
+    assert "extra" in db.executor.read_state().tables["fast"].column_names
     assert db.plan().in_sync
     assert len(db.history()) == 2
 
 
-def test_sync_inside_a_user_transaction_is_part_of_it() -> None:
+def test_sync_inside_a_user_transaction_is_part_of_it(connect: Any) -> None:
     class InTx(Table, table="in_tx"):
         id: int | None = Field(default=None, primary_key=True)
 
-    db = database(schemas=[InTx], connection=":memory:")
+    db = connect(schemas=[InTx])
     with pytest.raises(RuntimeError), db.transaction():
         db.sync()
-        assert "in_tx" in db.sqlite.table_names()
+        assert "in_tx" in table_names(db)
         raise RuntimeError("roll it all back")
-    assert "in_tx" not in db.sqlite.table_names()
+    assert "in_tx" not in table_names(db)
     db.sync()
-    assert "in_tx" in db.sqlite.table_names()
+    assert "in_tx" in table_names(db)
 
 
 def test_a_no_op_sync_on_a_read_only_database_does_not_fail(tmp_path: Path) -> None:
