@@ -438,6 +438,12 @@ class Database:
                 strict_defaults=self.strict_defaults,
             )
 
+    def migration_plan(self) -> Plan:
+        """:meth:`plan`, for a migration file (``migration create --auto``): its operations
+        hold the models' specs, so that the file runs on every engine (on SQLite, the plan
+        itself)."""
+        return self.plan()
+
     def sync(self) -> Plan:
         """Apply the safe operations of :meth:`plan` in one transaction (see
         :func:`hedystia_models.migrate.sync.sync`); returns the plan it applied."""

@@ -282,7 +282,7 @@ def migration_create(
                         f"{len(pending)} migration(s) pending ({', '.join(pending)}): run "
                         "`migrate up` first, or the new migration would repeat their changes"
                     )
-                plan = db.plan()
+                plan = db.migration_plan()
             if plan.in_sync:
                 click.echo("database matches the models: nothing to generate, no file written")
                 return

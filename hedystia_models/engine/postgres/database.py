@@ -462,6 +462,31 @@ class PostgresDatabase(Database):
                 strict_defaults=self.strict_defaults,
             )
 
+    def migration_plan(self) -> Plan:
+        """:meth:`plan` with the models' own specs where it creates a table or adds or
+        changes a column (not PostgreSQL's declared ones: ``BIGINT``, ``COLLATE "C"``), so the
+        migration file written from it runs on both engines; ``ctx.schema`` declares them on
+        PostgreSQL as sync does."""
+        from ...migrate.operations import AddColumn, AlterColumn, CreateTable
+        from ...migrate.plan import Plan
+
+        specs = {fold_identifier(spec.name): spec for spec in self.specs}
+        found = self.plan()
+        operations = []
+        for planned in found.operations:
+            op = planned.operation
+            model = specs.get(fold_identifier(op.table))
+            if model is None:
+                pass
+            elif isinstance(op, CreateTable):
+                op = replace(op, spec=model)
+            elif isinstance(op, AddColumn) and model.has_column(op.column):
+                op = replace(op, spec=model.column(op.column))
+            elif isinstance(op, AlterColumn) and model.has_column(op.desired.name):
+                op = replace(op, desired=model.column(op.desired.name))
+            operations.append(replace(planned, operation=op))
+        return Plan(tuple(operations), notes=found.notes)
+
     def sync(self) -> Plan:
         """Apply the safe operations of :meth:`plan` in one transaction under the
         schema-change lock; returns the plan it applied."""
