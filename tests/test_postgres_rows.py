@@ -179,3 +179,35 @@ def test_named_placeholders_with_a_mapping() -> None:
     assert translate("SELECT :a, x::text, ':b' FROM t WHERE c = :c", named=True) == (
         "SELECT %(a)s, x::text, ':b' FROM t WHERE c = %(c)s"
     )
+
+
+def test_a_psycopg_pool_lends_each_thread_a_connection(postgres_url: str) -> None:
+    """A ``psycopg_pool.ConnectionPool`` given as the connection: each thread takes one on
+    its first call, the calls of many threads all land, and ``close`` gives them back."""
+    import threading
+
+    from psycopg_pool import ConnectionPool
+
+    with ConnectionPool(postgres_url, min_size=1, max_size=4, open=True) as pool:
+        db = database(schemas=[Note], database="postgres", connection=pool, sync_schemas=True)
+        errors: list[BaseException] = []
+
+        def work(n: int) -> None:
+            try:
+                for i in range(20):
+                    with db.transaction():
+                        db.table(Note).insert({"text": f"{n}-{i}"})
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert db.table(Note).count() == 80
+        db.close()
+        assert pool.get_stats()["pool_size"] >= 1
+        with pool.connection() as conn:  # given back, usable by others
+            assert conn.execute("SELECT count(*) FROM notes").fetchone() == (80,)
