@@ -1,4 +1,4 @@
-"""hedystia-models: Pydantic models as the single source of truth for a SQLite schema."""
+"""hedystia-models: Pydantic models as the one source of truth for a SQLite or PostgreSQL schema."""
 
 from __future__ import annotations
 

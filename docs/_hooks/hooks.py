@@ -6,6 +6,7 @@
 * ``api.md``: the API reference, one mkdocstrings entry for every name of
   ``hedystia_models.__all__``, by the module that defines it (so a new public name is on the
   page without anyone adding it).
+* Docstrings' Sphinx roles (``:class:`Database```) shown as plain names on the API page.
 * Links from a page to a file of the repository outside ``docs/`` (``../examples/...``,
   ``../benchmarks/...``, ``../README.md``) point at that file in the repository, so they work
   both on GitHub and on the site.
@@ -73,6 +74,24 @@ def api_page() -> str:
             lines.append(f"## {title}\n")
             lines.extend(entries)
     return "\n".join(lines)
+
+
+#: Sphinx's cross-reference roles as the docstrings write them, once rendered to HTML by
+#: mkdocstrings (``:class:`~x.Y``` -> ``:class:<code>~x.Y</code>``).
+_ROLE = re.compile(r":(?:class|meth|func|attr|mod|data|exc|obj):<code>(~?)([^<]+)</code>")
+
+
+def _role(match: re.Match[str]) -> str:
+    name = match.group(2)
+    shown = name.rsplit(".", 1)[-1] if match.group(1) else name
+    return f"<code>{shown}</code>"
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
+    """Docstrings' Sphinx roles shown as the names they refer to; no default shown for an
+    option without one (mkdocs-click writes click's ``Sentinel.UNSET``)."""
+    html = _ROLE.sub(_role, html)
+    return html.replace("<code>Sentinel.UNSET</code>", "").replace("Sentinel.UNSET", "")
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:

@@ -72,7 +72,7 @@ def main(
     busy_timeout: float,
     verbose: bool,
 ) -> None:
-    """Pydantic models as the single source of truth for a SQLite schema.
+    """Pydantic models as the single source of truth for a SQLite or PostgreSQL schema.
 
     Settings come from [tool.hedystia-models] in pyproject.toml (schemas, migrations,
     connection); the HEDYSTIA_DATABASE environment variable overrides the connection, and
