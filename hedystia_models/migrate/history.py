@@ -124,6 +124,13 @@ def new_sync_name(when: datetime | None = None) -> str:
     return f"sync_{moment:%Y%m%dT%H%M%S}_{secrets.token_hex(3)}"
 
 
+def new_sync_entry() -> tuple[str, datetime]:
+    """The name and the time of a sync's history row, from one reading of the clock (the name
+    holds the time to the second: two readings may fall on two seconds)."""
+    when = now_utc()
+    return new_sync_name(when), when
+
+
 def tables_exist(conn: sqlite3.Connection) -> bool:
     """True when both bookkeeping tables exist."""
     count = conn.execute(

@@ -246,7 +246,8 @@ def _execute(db: sqlite_utils.Database, plan: Plan, executor: Executor) -> None:
     except OperationError as exc:
         raise SyncError(f"sync failed and was rolled back: {exc}") from exc
     if plan.sql():
-        history.record(conn, name=history.new_sync_name(), kind="sync", statements=plan.sql())
+        name, when = history.new_sync_entry()
+        history.record(conn, name=name, kind="sync", statements=plan.sql(), executed_at=when)
 
 
 def _apply_locked(

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ...errors import OperationError, SyncError
-from ...migrate.history import new_sync_name
+from ...migrate.history import new_sync_entry
 from ...migrate.operations import CreateTable
 from ...migrate.plan import Plan
 from ...migrate.planner import plan_state
@@ -114,7 +114,10 @@ def sync(
             for op in found.safe:
                 executor.execute(op.table, Compiled(op.statements))
             if found.sql():
-                history.record(conn, name=new_sync_name(), kind="sync", statements=found.sql())
+                name, when = new_sync_entry()
+                history.record(
+                    conn, name=name, kind="sync", statements=found.sql(), executed_at=when
+                )
             if found.safe or history.tables_exist(conn):
                 # With drift left alone, no fast path: every start-up plans, and reports it.
                 stamp = "" if found.unsafe else _stamp(conn, digest, schema)
@@ -163,7 +166,10 @@ def create_missing_tables(
             for op in creates.safe:
                 executor.execute(op.table, Compiled(op.statements))
             if creates.sql():
-                history.record(conn, name=new_sync_name(), kind="sync", statements=creates.sql())
+                name, when = new_sync_entry()
+                history.record(
+                    conn, name=name, kind="sync", statements=creates.sql(), executed_at=when
+                )
     except OperationError as exc:
         raise SyncError(
             f"creating the tables of the models failed and was rolled back: {exc}"
