@@ -6,7 +6,7 @@ here imports pytest, so they work under any test runner. The two that take the m
 migrations build their own scratch database in a temporary file and never touch the project's
 database; the two that take a :class:`~hedystia_models.Database` only read it.
 
-A project's ``tests/test_migrations.py``::
+A project's ``tests/test_migrations.py``:
 
     from pathlib import Path
 
@@ -21,7 +21,7 @@ A project's ``tests/test_migrations.py``::
     def test_every_migration_rolls_back_and_reapplies():
         testing.assert_migrations_round_trip(schemas, MIGRATIONS)
 
-With a database the project opens itself (a fixture, or the file CI has just migrated)::
+With a database the project opens itself (a fixture, or the file CI has just migrated):
 
     def test_the_database_is_up_to_date(db):
         testing.assert_no_migration_edited(db)

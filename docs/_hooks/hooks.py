@@ -69,6 +69,8 @@ def api_page() -> str:
         "Every public name of `hedystia_models` (its `__all__`), generated from the docstrings "
         "when the site is built. `from hedystia_models import <name>` imports each of them.\n",
     ]
+    # ``ctx.schema``: not a name to import, but the methods a migration calls.
+    sections["Plans and migrations"].append("::: hedystia_models.migrate.context.SchemaContext\n")
     for title, entries in sections.items():
         if entries:
             lines.append(f"## {title}\n")

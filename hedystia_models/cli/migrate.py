@@ -253,7 +253,7 @@ def migrate_status(ctx: click.Context, as_json: bool) -> None:
 # -- history ----------------------------------------------------------------------------------
 
 
-@click.command()
+@click.command(short_help="Every sync and migration recorded, oldest first.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def history(ctx: click.Context, as_json: bool) -> None:

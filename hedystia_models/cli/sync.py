@@ -46,7 +46,7 @@ def sync(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
                 click.echo(click.style("applied", fg="green"))
 
 
-@click.command()
+@click.command(short_help="Exit 1 when the database and the models or migrations differ.")
 @click.option(
     "--fresh",
     is_flag=True,

@@ -82,7 +82,7 @@ class Index:
 
 
 class Table(pydantic.BaseModel):
-    """Base class of table models. Subclass it with the table name as a class keyword::
+    """Base class of table models. Subclass it with the table name as a class keyword:
 
         class User(Table, table="users"):
             id: int | None = Field(default=None, primary_key=True, auto_increment=True)
