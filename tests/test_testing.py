@@ -342,7 +342,7 @@ def test_every_assertion_is_documented() -> None:
 
 def test_the_example_in_the_module_docstring_runs_as_a_test_file(tmp_path: Path) -> None:
     doc = testing.__doc__ or ""
-    blocks = re.findall(r"::\n\n((?:    .*\n|\n)+)", doc)
+    blocks = re.findall(r":\n\n((?:    .*\n|\n)+)", doc)
     example = textwrap.dedent(blocks[0])
     assert len(example.strip().splitlines()) <= 14
     (tmp_path / "app").mkdir()
