@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +40,19 @@ from .operations import (
     DropTable,
     Operation,
 )
+from .plan import PlannedOperation
 from .planner import ignore_patterns, refuse_ignored_specs, without_ignored
 
-__all__ = ["FRESH", "MODELS", "REAL", "check_fresh", "describe_difference", "schema_differences"]
+__all__ = [
+    "FRESH",
+    "MODELS",
+    "REAL",
+    "check_fresh",
+    "describe_difference",
+    "replay_problems",
+    "schema_differences",
+    "start_failure",
+]
 
 #: How the lines of :func:`check_fresh` name the three sides.
 MODELS = "the models"
@@ -117,18 +127,39 @@ def check_fresh(
                 ignore_tables=ignored,
             )
         except (HedystiaError, sqlite3.Error) as exc:
-            return [f"fresh start fails: {_one_line(exc)}"]
+            return [start_failure(exc)]
         try:
-            problems = [describe_difference(op.operation, MODELS, FRESH) for op in scratch.plan()]
-            if against is not None:
-                problems += schema_differences(
-                    without_ignored(read_database(scratch.sqlite), ignored),
-                    without_ignored(read_database(against), ignored),
-                    desired_name=FRESH,
-                    actual_name=REAL,
-                )
+            states = (
+                None if against is None else (read_database(scratch.sqlite), read_database(against))
+            )
+            problems = replay_problems(scratch.plan(), states, ignored)
         finally:
             scratch.close()
+    return problems
+
+
+def start_failure(exc: BaseException) -> str:
+    """The line of :func:`check_fresh` for a fresh start that raised ``exc``."""
+    return f"fresh start fails: {_one_line(exc)}"
+
+
+def replay_problems(
+    plan: Iterable[PlannedOperation],
+    states: tuple[DatabaseState, DatabaseState] | None,
+    ignored: Sequence[str],
+) -> list[str]:
+    """The lines of :func:`check_fresh` once the history replayed (on either engine): each
+    operation of the scratch database's ``plan`` (it differs from the models), then, given the
+    ``states`` of the fresh and the real database, each difference between them."""
+    problems = [describe_difference(op.operation, MODELS, FRESH) for op in plan]
+    if states is not None:
+        fresh, real = states
+        problems += schema_differences(
+            without_ignored(fresh, ignored),
+            without_ignored(real, ignored),
+            desired_name=FRESH,
+            actual_name=REAL,
+        )
     return problems
 
 

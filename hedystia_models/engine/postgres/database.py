@@ -545,8 +545,7 @@ class PostgresDatabase(Database):
 
         import psycopg
 
-        from ...migrate.fresh import FRESH, MODELS, REAL, describe_difference, schema_differences
-        from ...migrate.planner import without_ignored
+        from ...migrate.fresh import replay_problems, start_failure
 
         scratch_schema = f"hedystia_fresh_{secrets.token_hex(4)}"
         with self._guard() as conn:
@@ -564,18 +563,9 @@ class PostgresDatabase(Database):
                     try:
                         scratch.upgrade()
                     except (HedystiaError, psycopg.Error) as exc:
-                        return [f"fresh start fails: {' '.join(str(exc).split())}"]
-                    problems = [
-                        describe_difference(op.operation, MODELS, FRESH) for op in scratch.plan()
-                    ]
-                    ignored = self.ignore_tables
-                    problems += schema_differences(
-                        without_ignored(scratch.executor.read_state(), ignored),
-                        without_ignored(self.executor.read_state(), ignored),
-                        desired_name=FRESH,
-                        actual_name=REAL,
-                    )
-                    return problems
+                        return [start_failure(exc)]
+                    states = (scratch.executor.read_state(), self.executor.read_state())
+                    return replay_problems(scratch.plan(), states, self.ignore_tables)
                 finally:
                     scratch.close()
             finally:
