@@ -567,14 +567,12 @@ class Database:
         Outside a :meth:`transaction` block a write is committed at once, and a failing one
         is rolled back.
         """
+        from .engine.base import rows_as_dicts  # (not loaded by ``import hedystia_models``)
+
         with self._guard() as conn:
             changes = conn.total_changes
             try:
-                cursor = conn.execute(sql, params if params is not None else ())
-                rows: list[dict[str, Any]] = []
-                if cursor.description is not None:
-                    names = [d[0] for d in cursor.description]
-                    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+                rows = rows_as_dicts(conn.execute(sql, params if params is not None else ()))
                 if self._depth == 0 and conn.in_transaction:
                     conn.commit()
             except BaseException:
@@ -584,12 +582,16 @@ class Database:
                     conn.rollback()
                 raise
             finally:
-                if self._read_cache is not None and conn.total_changes != changes:
-                    # Rows changed, in tables raw SQL does not name reliably: forget all.
-                    self._read_cache.written_everywhere()
-                    if self._depth == 0:
-                        self._read_cache.flush()
+                self._forget_raw_writes(conn.total_changes != changes)
         return rows
+
+    def _forget_raw_writes(self, changed: bool) -> None:
+        """After :meth:`raw`: when it ``changed`` rows, in tables raw SQL does not name
+        reliably, the read cache forgets every table (now, outside a transaction)."""
+        if self._read_cache is not None and changed:
+            self._read_cache.written_everywhere()
+            if self._depth == 0:
+                self._read_cache.flush()
 
     def transaction(self) -> AbstractContextManager[Database]:
         """Group writes atomically: commit at the end of the block, roll back on error.

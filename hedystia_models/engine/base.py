@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import OperationError
 
@@ -14,7 +14,16 @@ if TYPE_CHECKING:
     from ..schema.spec import ColumnSpec, TableSpec
     from ..schema.state import DatabaseState
 
-__all__ = ["Compiled", "Executor", "existing_column", "missing_table"]
+__all__ = ["Compiled", "Executor", "existing_column", "missing_table", "rows_as_dicts"]
+
+
+def rows_as_dicts(cursor: Any) -> list[dict[str, Any]]:
+    """The rows of a DB-API ``cursor`` that ran a statement, as dicts by column name (``[]``
+    for a statement that returns none): what ``db.raw`` and ``ctx.sql`` give back."""
+    if cursor.description is None:
+        return []
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def missing_table(op: Operation) -> OperationError:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import sqlite_utils
 from pydantic.fields import FieldInfo
 
-from ..engine.base import Executor
+from ..engine.base import Executor, rows_as_dicts
 from ..engine.sqlite import introspect
 from ..engine.sqlite.executor import SQLiteExecutor
 from ..errors import HedystiaError, MigrationError, OperationError
@@ -474,10 +474,7 @@ class MigrationContext:
             cursor = conn.execute_as_written(query, params, isolated=True)
         else:
             cursor = conn.execute(query, params if params is not None else ())
-        rows: list[dict[str, Any]] = []
-        if cursor.description is not None:
-            names = [d[0] for d in cursor.description]
-            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        rows = rows_as_dicts(cursor)
         if self._autocommit and self.db.conn.in_transaction:
             self.db.conn.commit()
         return rows

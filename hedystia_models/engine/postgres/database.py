@@ -46,6 +46,7 @@ from ...model.table import Table
 from ...schema.quoting import fold_identifier
 from ...schema.quoting import quote_identifier as q
 from ...schema.spec import ColumnSpec, TableSpec
+from ..base import rows_as_dicts
 from . import history as pg_history
 from .connection import connect, transaction, use_schema
 from .dbapi import PostgresConnection
@@ -590,16 +591,9 @@ class PostgresDatabase(Database):
             try:
                 # In a transaction, a savepoint of its own: a statement that fails (and whose
                 # error the caller catches) leaves the transaction going, as on SQLite.
-                cursor = conn.execute_as_written(sql, params, isolated=True)
-                rows: list[dict[str, Any]] = []
-                if cursor.description is not None:
-                    names = [d[0] for d in cursor.description]
-                    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+                rows = rows_as_dicts(conn.execute_as_written(sql, params, isolated=True))
             finally:
-                if self._read_cache is not None and conn.total_changes != changes:
-                    self._read_cache.written_everywhere()
-                    if self._depth == 0:
-                        self._read_cache.flush()
+                self._forget_raw_writes(conn.total_changes != changes)
         return rows
 
     # -- lifetime -----------------------------------------------------------------------------
