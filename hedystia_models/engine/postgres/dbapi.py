@@ -203,7 +203,7 @@ def _params(params: Any) -> tuple[Any, bool]:
     return params if isinstance(params, (list, tuple)) else list(params), False
 
 
-def _columns(detail: str | None) -> list[str]:
+def key_columns(detail: str | None) -> list[str]:
     """The columns of PostgreSQL's ``Key (a, b)=(...)`` detail."""
     if not detail:
         return []
@@ -219,7 +219,7 @@ def _sqlite_words(exc: Any) -> str:
     table = diag.table_name or ""
     sqlstate = exc.sqlstate
     if sqlstate == "23505":  # unique_violation
-        columns = _columns(diag.message_detail)
+        columns = key_columns(diag.message_detail)
         listed = ", ".join(f"{table}.{c}" for c in columns) or diag.constraint_name or ""
         return f"UNIQUE constraint failed: {listed}"
     if sqlstate == "23502":  # not_null_violation

@@ -16,7 +16,7 @@ from ...errors import Problem
 from ...model.info import TableInfo
 from ...schema.quoting import fold_identifier
 from ...schema.quoting import quote_identifier as q
-from ...schema.spec import normalize_sql
+from ...schema.spec import ForeignKeySpec, Reference, normalize_sql
 from ...schema.sqltext import mentions
 from . import introspect
 
@@ -95,9 +95,9 @@ class ConstraintNames:
         gives SQLite's: ``Key (user_id)=(7) is not present in table "users".`` (a written row
         without its parent) or ``Key (id)=(2) is still referenced from table "posts".`` (a
         row to delete or update that another row references)."""
-        columns = [
-            c.strip().strip('"') for c in detail[len("Key (") :].split(")=", 1)[0].split(",")
-        ]
+        from ..postgres.dbapi import key_columns
+
+        columns = key_columns(detail)
         table = detail.rsplit(" table ", 1)[-1].strip().rstrip(".").strip('"')
         spec = self.info.spec
         if "is still referenced" in detail:
@@ -114,14 +114,7 @@ class ConstraintNames:
             ]
             where = ", ".join(places) or f"{table}"
             field = self._field_of.get(fold_identifier(columns[0])) if written else None
-            message = f"a row to {action} is still referenced by {where}"
-            return [
-                (
-                    index,
-                    field if len(columns) == 1 else None,
-                    f"FOREIGN KEY constraint failed: {message}",
-                )
-            ]
+            return [(index, field if len(columns) == 1 else None, _still_referenced(action, where))]
         if len(columns) == 1:
             column = next(
                 (c for c in spec.columns if fold_identifier(c.name) == fold_identifier(columns[0])),
@@ -129,16 +122,11 @@ class ConstraintNames:
             )
             if column is not None and column.references is not None:
                 field = self._field_of.get(fold_identifier(column.name))
-                message = f"no row of {column.references.table} has this {column.references.column}"
-                return [(index, field, f"FOREIGN KEY constraint failed: {message}")]
+                return [(index, field, _no_parent(column.references))]
         folded = [fold_identifier(c) for c in columns]
         for key in spec.foreign_keys:
             if [fold_identifier(c) for c in key.columns] == folded:
-                message = (
-                    f"FOREIGN KEY constraint failed: no row of {key.other_table} has these "
-                    f"{', '.join(key.other_columns)} (columns {', '.join(key.columns)})"
-                )
-                return [(index, None, message)]
+                return [(index, None, _no_parent_key(key))]
         return []
 
     def _model_specs(self) -> list[Any]:
@@ -222,19 +210,14 @@ class ConstraintNames:
             if ref is None or value is None or self._parent_has(ref.table, [ref.column], [value]):
                 continue
             field = self._field_of.get(fold_identifier(column.name))
-            message = f"no row of {ref.table} has this {ref.column}"
-            problems.append((index, field, f"FOREIGN KEY constraint failed: {message}"))
+            problems.append((index, field, _no_parent(ref)))
         for key in spec.foreign_keys:
             values = [given.get(fold_identifier(c)) for c in key.columns]
             if any(v is None for v in values) or self._parent_has(
                 key.other_table, key.other_columns, values
             ):
                 continue
-            message = (
-                f"FOREIGN KEY constraint failed: no row of {key.other_table} has these "
-                f"{', '.join(key.other_columns)} (columns {', '.join(key.columns)})"
-            )
-            problems.append((index, None, message))
+            problems.append((index, None, _no_parent_key(key)))
         return problems
 
     def _referencing_rows(self, matched: Matched, written: Written) -> list[Problem]:
@@ -277,6 +260,23 @@ class ConstraintNames:
                     else None
                 )
                 where = ", ".join(f"{child}.{c}" for c in columns)
-                message = f"a row to {action} is still referenced by {where}"
-                problems.append((None, field, f"FOREIGN KEY constraint failed: {message}"))
+                problems.append((None, field, _still_referenced(action, where)))
         return problems
+
+
+# The messages of foreign key failures, the same whichever engine's words they come from.
+
+
+def _no_parent(ref: Reference) -> str:
+    return f"FOREIGN KEY constraint failed: no row of {ref.table} has this {ref.column}"
+
+
+def _no_parent_key(key: ForeignKeySpec) -> str:
+    return (
+        f"FOREIGN KEY constraint failed: no row of {key.other_table} has these "
+        f"{', '.join(key.other_columns)} (columns {', '.join(key.columns)})"
+    )
+
+
+def _still_referenced(action: str, where: str) -> str:
+    return f"FOREIGN KEY constraint failed: a row to {action} is still referenced by {where}"
