@@ -196,14 +196,7 @@ def create_missing_tables(
         with schema_transaction(db.conn, guard):
             waiting = waiting_tables(specs, executor, ignore_tables)
             _, plan = planned(first)
-            creates = Plan(
-                tuple(
-                    op
-                    for op in plan.safe
-                    if isinstance(op.operation, CreateTable)
-                    and fold_identifier(op.table) not in waiting
-                )
-            )
+            creates = creates_only(plan, waiting)
             guard.cover(op.table for op in creates)
             _execute(db, creates, executor)
     except OperationError as exc:
@@ -211,6 +204,18 @@ def create_missing_tables(
             f"creating the tables of the models failed and was rolled back: {exc}"
         ) from exc
     return creates
+
+
+def creates_only(plan: Plan, waiting: set[str]) -> Plan:
+    """The safe ``CREATE TABLE`` operations of ``plan``, but of the ``waiting`` tables
+    (folded names: see :func:`waiting_tables`): the first step of start-up with migrations."""
+    return Plan(
+        tuple(
+            op
+            for op in plan.safe
+            if isinstance(op.operation, CreateTable) and fold_identifier(op.table) not in waiting
+        )
+    )
 
 
 def waiting_tables(

@@ -27,8 +27,13 @@ from ...migrate.history import new_sync_entry
 from ...migrate.operations import CreateTable
 from ...migrate.plan import Plan
 from ...migrate.planner import plan_state
-from ...migrate.sync import fingerprint, raise_if_blocked, waiting_tables, warn_unsafe
-from ...schema.quoting import fold_identifier
+from ...migrate.sync import (
+    creates_only,
+    fingerprint,
+    raise_if_blocked,
+    waiting_tables,
+    warn_unsafe,
+)
 from ...schema.spec import TableSpec
 from ..base import Compiled
 from . import history
@@ -154,15 +159,7 @@ def create_missing_tables(
             )
             if not any(isinstance(op.operation, CreateTable) for op in found.safe):
                 return Plan()
-            waiting = waiting_tables(desired, executor, ignore_tables)
-            creates = Plan(
-                tuple(
-                    op
-                    for op in found.safe
-                    if isinstance(op.operation, CreateTable)
-                    and fold_identifier(op.table) not in waiting
-                )
-            )
+            creates = creates_only(found, waiting_tables(desired, executor, ignore_tables))
             for op in creates.safe:
                 executor.execute(op.table, Compiled(op.statements))
             if creates.sql():
