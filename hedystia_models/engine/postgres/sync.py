@@ -118,11 +118,7 @@ def sync(
             raise_if_blocked(found)
             for op in found.safe:
                 executor.execute(op.table, Compiled(op.statements))
-            if found.sql():
-                name, when = new_sync_entry()
-                history.record(
-                    conn, name=name, kind="sync", statements=found.sql(), executed_at=when
-                )
+            _record(conn, found)
             if found.safe or history.tables_exist(conn):
                 # With drift left alone, no fast path: every start-up plans, and reports it.
                 stamp = "" if found.unsafe else _stamp(conn, digest, schema)
@@ -131,6 +127,13 @@ def sync(
         raise SyncError(f"sync failed and was rolled back: {exc}") from exc
     warn_unsafe(found)
     return found
+
+
+def _record(conn: Any, applied: Plan) -> None:
+    """The history row of a sync that ran ``applied``'s statements (none when it ran none)."""
+    if applied.sql():
+        name, when = new_sync_entry()
+        history.record(conn, name=name, kind="sync", statements=applied.sql(), executed_at=when)
 
 
 def _stamp(conn: Any, digest: str, schema: str | None) -> str:
@@ -162,11 +165,7 @@ def create_missing_tables(
             creates = creates_only(found, waiting_tables(desired, executor, ignore_tables))
             for op in creates.safe:
                 executor.execute(op.table, Compiled(op.statements))
-            if creates.sql():
-                name, when = new_sync_entry()
-                history.record(
-                    conn, name=name, kind="sync", statements=creates.sql(), executed_at=when
-                )
+            _record(conn, creates)
     except OperationError as exc:
         raise SyncError(
             f"creating the tables of the models failed and was rolled back: {exc}"
